@@ -1,0 +1,31 @@
+"""The session the current task's writes belong to, when they run in a transaction.
+
+Repositories read it from here instead of taking a ``session`` argument on every
+method, so code inside ``async with db.transaction():`` needs no change.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+__all__ = ["current_session"]
+
+_session: contextvars.ContextVar[Any | None] = contextvars.ContextVar(
+    "wellness_repo_session", default=None
+)
+
+
+def current_session() -> Any | None:
+    """The driver session of the enclosing transaction, or ``None`` outside one."""
+    return _session.get()
+
+
+def bind_session(session: Any | None) -> contextvars.Token[Any | None]:
+    """Make ``session`` the current one; returns the token to undo it."""
+    return _session.set(session)
+
+
+def unbind_session(token: contextvars.Token[Any | None]) -> None:
+    """Restore the session that was current before ``bind_session``."""
+    _session.reset(token)

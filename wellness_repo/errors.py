@@ -1,0 +1,248 @@
+"""The errors a caller of wellness-repo can meet, and the one place driver errors
+are translated into them.
+
+Every error raised by the package derives from ``RepositoryError``::
+
+    RepositoryError                  anything the data layer could not do
+     +-- ValidationError             bad input: names the field and the rule broken
+     +-- NotFoundError               no record with that id (or not visible)
+     +-- DuplicateError              a unique rule would be broken (email, licence)
+     +-- ConcurrencyError            the record changed since it was read
+     +-- AccessDeniedError           the access context may not do this
+     +-- BackendCapabilityError      the embedded backend cannot do this
+
+Each error carries the entity name and the record id where there is one, and the
+original exception as ``cause`` (also chained as ``__cause__``). None of them ever
+carries a field *value*: messages end up in logs, and values may be PHI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import errors as driver_errors
+
+__all__ = [
+    "AccessDeniedError",
+    "BackendCapabilityError",
+    "ConcurrencyError",
+    "DuplicateError",
+    "NotFoundError",
+    "RepositoryError",
+    "ValidationError",
+    "translate_driver_error",
+]
+
+
+class RepositoryError(Exception):
+    """Base of every error the data layer raises.
+
+    Args:
+        message: what went wrong, without any field values.
+        entity: the entity name, e.g. ``"MoodEntry"``.
+        entity_id: the record's id, when the error concerns one record.
+        cause: the underlying exception, kept so nothing is lost in translation.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.entity = entity
+        self.entity_id = entity_id
+        self.cause = cause
+        if cause is not None:
+            self.__cause__ = cause
+
+    def __str__(self) -> str:
+        where = ""
+        if self.entity is not None:
+            where = self.entity
+            if self.entity_id is not None:
+                where += f" {self.entity_id}"
+            where = f" [{where}]"
+        return f"{self.message}{where}"
+
+
+class ValidationError(RepositoryError, ValueError):
+    """Input broke a rule; nothing was written.
+
+    Args:
+        field: the field (or filter key, or argument) at fault, dotted for nested
+            paths, e.g. ``"goals.0.progress"``.
+        rule: a short machine-readable name of the rule, e.g. ``"max_length"``.
+        errors: every (field, rule, message) found, when more than one was.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        errors: list[tuple[str, str, str]] | None = None,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, entity=entity, entity_id=entity_id, cause=cause)
+        self.field = field
+        self.rule = rule
+        self.errors = errors or (
+            [(field or "", rule or "", message)] if field else []
+        )
+
+    def __str__(self) -> str:
+        prefix = f"{self.field}: " if self.field else ""
+        suffix = f" (rule: {self.rule})" if self.rule else ""
+        return f"{prefix}{super().__str__()}{suffix}"
+
+
+class NotFoundError(RepositoryError, LookupError):
+    """No record with that id exists, or none is visible to the caller."""
+
+
+class DuplicateError(RepositoryError):
+    """The write would break a uniqueness rule.
+
+    Args:
+        key: the names of the fields under the unique index, never their values.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: tuple[str, ...] = (),
+        entity: str | None = None,
+        entity_id: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, entity=entity, entity_id=entity_id, cause=cause)
+        self.key = key
+
+
+class ConcurrencyError(RepositoryError):
+    """The record changed after the caller read it; the stale write was refused.
+
+    Args:
+        expected_revision: the revision the caller based its change on.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected_revision: int | None = None,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, entity=entity, entity_id=entity_id, cause=cause)
+        self.expected_revision = expected_revision
+
+
+class AccessDeniedError(RepositoryError, PermissionError):
+    """The current access context may not perform this operation."""
+
+
+class BackendCapabilityError(RepositoryError, NotImplementedError):
+    """The embedded backend lacks a capability this call needs.
+
+    Args:
+        capability: the missing capability, e.g. ``"$text search"``.
+    """
+
+    def __init__(
+        self,
+        capability: str,
+        *,
+        entity: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(
+            f"the embedded backend cannot do {capability}; "
+            "connect to a real MongoDB server for this",
+            entity=entity,
+            cause=cause,
+        )
+        self.capability = capability
+
+
+def _duplicate_key_fields(exc: driver_errors.DuplicateKeyError) -> tuple[str, ...]:
+    details: Any = getattr(exc, "details", None) or {}
+    pattern = details.get("keyPattern") if isinstance(details, dict) else None
+    if isinstance(pattern, dict):
+        return tuple(str(name) for name in pattern)
+    return ()
+
+
+def translate_driver_error(
+    exc: BaseException,
+    *,
+    entity: str,
+    entity_id: str | None = None,
+) -> RepositoryError:
+    """Turn a driver (or mongomock) exception into the package's own error.
+
+    This is the only place driver errors are interpreted. The message names the
+    kind of failure and the entity; the driver's own message, which can echo
+    document values, stays on ``cause`` and out of ``str(error)``.
+    """
+    if isinstance(exc, RepositoryError):
+        return exc
+    if isinstance(exc, driver_errors.DuplicateKeyError) or _is_mock_duplicate(exc):
+        fields = (
+            _duplicate_key_fields(exc)
+            if isinstance(exc, driver_errors.DuplicateKeyError)
+            else ()
+        )
+        named = ", ".join(fields) if fields else "a unique key"
+        return DuplicateError(
+            f"a record with the same {named} already exists",
+            key=fields,
+            entity=entity,
+            entity_id=entity_id,
+            cause=exc,
+        )
+    if isinstance(exc, driver_errors.OperationFailure) and exc.code == 121:
+        return ValidationError(
+            "the server's schema validation rejected the document",
+            rule="server_schema",
+            entity=entity,
+            entity_id=entity_id,
+            cause=exc,
+        )
+    if isinstance(exc, driver_errors.ConnectionFailure | driver_errors.AutoReconnect):
+        return RepositoryError(
+            "the database could not be reached; the operation may not have run",
+            entity=entity,
+            entity_id=entity_id,
+            cause=exc,
+        )
+    if isinstance(exc, driver_errors.PyMongoError):
+        code = getattr(exc, "code", None)
+        label = f" (server code {code})" if code is not None else ""
+        return RepositoryError(
+            f"the database refused the operation{label}",
+            entity=entity,
+            entity_id=entity_id,
+            cause=exc,
+        )
+    return RepositoryError(
+        f"unexpected failure: {type(exc).__name__}",
+        entity=entity,
+        entity_id=entity_id,
+        cause=exc,
+    )
+
+
+def _is_mock_duplicate(exc: BaseException) -> bool:
+    # mongomock raises its own DuplicateKeyError, not pymongo's subclass.
+    return type(exc).__name__ == "DuplicateKeyError"

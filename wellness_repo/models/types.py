@@ -1,0 +1,92 @@
+"""Value types shared by every document: ids, UTC instants, calendar dates, and the
+marker that declares a field encrypted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from bson import ObjectId
+from pydantic import AfterValidator, PlainSerializer, ValidationInfo
+
+__all__ = [
+    "STORAGE_CONTEXT",
+    "CalendarDate",
+    "EncryptionAlgorithm",
+    "Encrypted",
+    "UtcDatetime",
+    "new_id",
+    "utc_now",
+]
+
+# Validation context used when a document is loaded from the database: there a
+# naive datetime can only mean UTC (the driver's convention), so it is normalised.
+STORAGE_CONTEXT: dict[str, bool] = {"from_storage": True}
+
+
+def new_id() -> str:
+    """A new record id: 24 hex characters that sort by creation time."""
+    return str(ObjectId())
+
+
+def utc_now() -> datetime:
+    """The current instant, UTC, truncated to MongoDB's millisecond precision."""
+    return _to_millis(datetime.now(UTC))
+
+
+def _to_millis(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+
+def _require_utc(value: datetime, info: ValidationInfo) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        if info.context and info.context.get("from_storage"):
+            return _to_millis(value.replace(tzinfo=UTC))
+        raise ValueError(
+            "datetime must be timezone-aware; attach a zone, e.g. tzinfo=UTC"
+        )
+    return _to_millis(value.astimezone(UTC))
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+"""A point in time: timezone-aware on input, stored and returned as UTC with
+millisecond precision (what MongoDB keeps), so a record reads back as written."""
+
+CalendarDate = Annotated[
+    date, PlainSerializer(lambda value: value.isoformat(), return_type=str)
+]
+"""A calendar day (a start date, a date of birth): stored as ``YYYY-MM-DD``, which
+sorts and compares correctly and carries no false time zone."""
+
+
+class EncryptionAlgorithm(StrEnum):
+    """How a sensitive field is encrypted."""
+
+    DETERMINISTIC = "deterministic"
+    """Same plaintext, same ciphertext: allows equality queries (email)."""
+    RANDOM = "random"
+    """Different ciphertext every time: for free text, allows no queries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Encrypted:
+    """Marks a model field as sensitive, to be stored encrypted.
+
+    Use it inside ``Annotated``: ``notes: Annotated[str | None, Encrypted()] = None``.
+    The query compiler allows only equality, ``in`` and ``isnull`` on deterministic
+    fields and only ``isnull`` on random ones.
+    """
+
+    algorithm: EncryptionAlgorithm = EncryptionAlgorithm.RANDOM
+
+    @property
+    def queryable(self) -> bool:
+        """Whether equality lookups can work on the ciphertext."""
+        return self.algorithm is EncryptionAlgorithm.DETERMINISTIC
+
+
+def is_aware(value: Any) -> bool:
+    """Whether ``value`` is a timezone-aware datetime."""
+    return isinstance(value, datetime) and value.utcoffset() is not None
