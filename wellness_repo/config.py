@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     socket_timeout_ms: int | None = Field(default=None, ge=100)
     max_page_size: int = Field(default=500, ge=1, le=100_000)
     regex_max_length: int = Field(default=256, ge=1, le=10_000)
+    query_timeout_ms: int = Field(default=30_000, ge=100, le=600_000)
     cache_ttl_seconds: float = Field(default=0.0, ge=0)
     read_preference: Literal[
         "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"

@@ -153,26 +153,29 @@ class AccessDeniedError(RepositoryError, PermissionError):
 
 
 class BackendCapabilityError(RepositoryError, NotImplementedError):
-    """The embedded backend lacks a capability this call needs.
+    """The backend in use lacks a capability this call needs.
 
     Args:
         capability: the missing capability, e.g. ``"$text search"``.
+        backend: which backend lacks it; most often the embedded one.
     """
 
     def __init__(
         self,
         capability: str,
         *,
+        backend: str = "the embedded backend",
         entity: str | None = None,
         cause: BaseException | None = None,
     ) -> None:
         super().__init__(
-            f"the embedded backend cannot do {capability}; "
-            "connect to a real MongoDB server for this",
+            f"{backend} cannot do {capability}; "
+            "use a MongoDB replica set for this",
             entity=entity,
             cause=cause,
         )
         self.capability = capability
+        self.backend = backend
 
 
 def _duplicate_key_fields(exc: driver_errors.DuplicateKeyError) -> tuple[str, ...]:

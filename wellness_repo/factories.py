@@ -1,0 +1,49 @@
+"""``create_<name>_repository(db_manager, logger)``: the way services obtain
+repositories.
+
+Given an async ``DatabaseManager`` a factory returns the async repository; given a
+``SyncDatabaseManager`` it returns the blocking facade over the same class.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, overload
+
+from wellness_repo.database.manager import DatabaseManager
+from wellness_repo.models.engagement import MoodEntry
+from wellness_repo.repositories.engagement import MoodEntryRepository
+from wellness_repo.repository.sync import BaseRepository, SyncDatabaseManager
+
+__all__ = ["create_mood_entry_repository"]
+
+
+def _build(
+    repository_class: type[Any],
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None,
+) -> Any:
+    if isinstance(db_manager, SyncDatabaseManager):
+        return BaseRepository(repository_class(db_manager.manager, logger), db_manager)
+    if isinstance(db_manager, DatabaseManager):
+        return repository_class(db_manager, logger)
+    raise TypeError("db_manager must come from connect() or connect_sync()")
+
+
+@overload
+def create_mood_entry_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> MoodEntryRepository: ...
+@overload
+def create_mood_entry_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[MoodEntry]: ...
+def create_mood_entry_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> MoodEntryRepository | BaseRepository[MoodEntry]:
+    """The repository of patients' mood entries."""
+    built: MoodEntryRepository | BaseRepository[MoodEntry] = _build(
+        MoodEntryRepository, db_manager, logger
+    )
+    return built

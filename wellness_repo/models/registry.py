@@ -1,0 +1,11 @@
+"""Every document model the package stores, in one list for ``init_beanie`` and the
+index tool."""
+
+from __future__ import annotations
+
+from wellness_repo.models.base import WellnessDocument
+from wellness_repo.models.engagement import MoodEntry
+
+__all__ = ["DOCUMENT_MODELS"]
+
+DOCUMENT_MODELS: tuple[type[WellnessDocument], ...] = (MoodEntry,)

@@ -1,0 +1,181 @@
+"""Converting between models and stored documents, with schema versions.
+
+Writes are dumped with pydantic (never Beanie's encoder, which costs about nine
+times as much) and validated once more, so what is stored always reads back.
+Reads validate the stored document; a document written by an older schema is
+upgraded first by the migrations its repository defines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar
+
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from wellness_repo.errors import RepositoryError, ValidationError
+from wellness_repo.models.base import WellnessDocument
+from wellness_repo.models.types import STORAGE_CONTEXT
+
+__all__ = ["Migration", "dump_for_storage", "load_document", "load_partial"]
+
+T = TypeVar("T", bound=WellnessDocument)
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+VERSION_KEY = "_version"
+REVISION_KEY = "_rev"
+
+
+def validation_error(
+    exc: PydanticValidationError, entity: str, entity_id: str | None = None
+) -> ValidationError:
+    """Translate pydantic's error into ours: every field and rule, no values."""
+    found = [
+        (
+            ".".join(str(step) for step in error["loc"]),
+            str(error["type"]),
+            str(error["msg"]),
+        )
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+    field, rule, message = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return ValidationError(
+        f"{message}{more}",
+        field=field,
+        rule=rule,
+        errors=found,
+        entity=entity,
+        entity_id=entity_id,
+        cause=exc,
+    )
+
+
+def dump_for_storage(entity: WellnessDocument, *, revision: int) -> dict[str, Any]:
+    """The stored form of ``entity``, checked to be a valid record.
+
+    Raises ``ValidationError`` when the entity was changed into something invalid
+    after it was built (a list mutated in place, say): nothing is written then.
+    """
+    model = type(entity)
+    document = entity.model_dump(by_alias=True)
+    document[REVISION_KEY] = revision
+    try:
+        model.model_validate(document)
+    except PydanticValidationError as exc:
+        raise validation_error(exc, model.entity_name(), entity.id) from None
+    document[VERSION_KEY] = model.SCHEMA_VERSION
+    return document
+
+
+def upgrade_document(
+    model: type[WellnessDocument],
+    document: dict[str, Any],
+    migrations: Mapping[int, Migration],
+) -> dict[str, Any]:
+    """Bring a stored document up to ``model.SCHEMA_VERSION``.
+
+    ``migrations[n]`` upgrades a version-``n`` document to ``n + 1``; documents
+    without a version are version 1.
+    """
+    version = int(document.get(VERSION_KEY, 1))
+    current = model.SCHEMA_VERSION
+    if version > current:
+        raise RepositoryError(
+            f"stored record has schema version {version}, newer than this code's "
+            f"{current}; upgrade the package",
+            entity=model.entity_name(),
+            entity_id=str(document.get("_id")),
+        )
+    while version < current:
+        step = migrations.get(version)
+        if step is None:
+            raise RepositoryError(
+                f"no migration from schema version {version} to {version + 1}",
+                entity=model.entity_name(),
+                entity_id=str(document.get("_id")),
+            )
+        document = step(dict(document))
+        version += 1
+        document[VERSION_KEY] = version
+    return document
+
+
+def load_document(
+    model: type[T], document: dict[str, Any], migrations: Mapping[int, Migration]
+) -> T:
+    """Build a record from its stored document (upgrading an old schema)."""
+    if document.get(VERSION_KEY, 1) != model.SCHEMA_VERSION:
+        document = upgrade_document(model, document, migrations)
+    document.pop(VERSION_KEY, None)
+    try:
+        return model.model_validate(document, context=STORAGE_CONTEXT)
+    except PydanticValidationError as exc:
+        raise RepositoryError(
+            "a stored record does not match its model: "
+            + ", ".join(sorted({".".join(map(str, e["loc"])) for e in exc.errors()})),
+            entity=model.entity_name(),
+            entity_id=str(document.get("_id")),
+            cause=exc,
+        ) from None
+
+
+def load_partial(
+    model: type[T], document: dict[str, Any], migrations: Mapping[int, Migration]
+) -> T:
+    """Build a record holding only the fields present in a projected document.
+
+    Fields not present are absent from the record (reading one raises
+    ``AttributeError``), never silently ``None``.
+    """
+    if document.get(VERSION_KEY, 1) != model.SCHEMA_VERSION:
+        document = upgrade_document(model, document, migrations)
+    document.pop(VERSION_KEY, None)
+    values: dict[str, Any] = {}
+    names = _stored_names(model)
+    for stored, value in document.items():
+        name = names.get(stored)
+        if name is None:
+            continue
+        try:
+            values[name] = _field_adapter(model, name).validate_python(
+                value, context=STORAGE_CONTEXT
+            )
+        except PydanticValidationError as exc:
+            raise RepositoryError(
+                f"a stored record's field {name} does not match its model",
+                entity=model.entity_name(),
+                entity_id=str(document.get("_id")),
+                cause=exc,
+            ) from None
+    record = model.model_construct(_fields_set=set(values), **values)
+    for name in model.model_fields:
+        if name not in values:
+            record.__dict__.pop(name, None)
+    return record
+
+
+@lru_cache(maxsize=256)
+def _stored_names(model: type[WellnessDocument]) -> dict[str, str]:
+    return {(info.alias or name): name for name, info in model.model_fields.items()}
+
+
+@lru_cache(maxsize=2048)
+def _field_adapter(model: type[WellnessDocument], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[annotation, *info.metadata]
+    return TypeAdapter(annotation)
+
+
+def changed_fields(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any], ignore: Iterable[str]
+) -> tuple[str, ...]:
+    """The names of top-level fields whose stored value differs."""
+    if before is None:
+        return ()
+    skipped = set(ignore)
+    keys = (set(before) | set(after)) - skipped
+    return tuple(sorted(key for key in keys if before.get(key) != after.get(key)))
