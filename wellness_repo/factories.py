@@ -15,7 +15,10 @@ from wellness_repo.models.engagement import MoodEntry
 from wellness_repo.repositories.engagement import MoodEntryRepository
 from wellness_repo.repository.sync import BaseRepository, SyncDatabaseManager
 
-__all__ = ["create_mood_entry_repository"]
+__all__ = ["REPOSITORY_CLASSES", "create_mood_entry_repository"]
+
+# Every repository class, for commands that visit each kind of record.
+REPOSITORY_CLASSES: tuple[type[Any], ...] = (MoodEntryRepository,)
 
 
 def _build(

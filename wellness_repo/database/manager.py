@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from beanie import init_beanie
+from beanie.odm.fields import ExpressionField
 from pymongo import AsyncMongoClient
 from pymongo import errors as driver_errors
 from pymongo.read_preferences import read_pref_mode_from_name
@@ -298,6 +299,7 @@ async def connect(
     )
     try:
         await init_beanie(database=manager.database, document_models=list(models))
+        _remove_query_expressions(models)
         should_index = apply_indexes
         if should_index is None:
             should_index = settings.apply_indexes_on_connect
@@ -358,6 +360,23 @@ async def _probe_server(
         return "sharded"
     name = hello.get("setName")
     return str(name) if name else None
+
+
+def _remove_query_expressions(models: Iterable[type[WellnessDocument]]) -> None:
+    """Undo Beanie's class attributes named after each field.
+
+    ``init_beanie`` sets ``MoodEntry.tags`` (and so on) to query-expression
+    helpers. This package builds queries with its own compiler, and those class
+    attributes would make a field missing from a projected record read as its own
+    name instead of raising ``AttributeError``.
+    """
+    for model in models:
+        for klass in model.__mro__:
+            if not (isinstance(klass, type) and issubclass(klass, WellnessDocument)):
+                continue
+            for name in klass.model_fields:
+                if isinstance(klass.__dict__.get(name), ExpressionField):
+                    delattr(klass, name)
 
 
 async def _apply_indexes(manager: DatabaseManager) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from bson import ObjectId
 from pydantic import AfterValidator, PlainSerializer, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "STORAGE_CONTEXT",
@@ -44,8 +45,9 @@ def _require_utc(value: datetime, info: ValidationInfo) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         if info.context and info.context.get("from_storage"):
             return _to_millis(value.replace(tzinfo=UTC))
-        raise ValueError(
-            "datetime must be timezone-aware; attach a zone, e.g. tzinfo=UTC"
+        raise PydanticCustomError(
+            "timezone_required",
+            "datetime must be timezone-aware; attach a zone, e.g. tzinfo=UTC",
         )
     return _to_millis(value.astimezone(UTC))
 
