@@ -138,7 +138,9 @@ async def run_demo(
         except ValidationError as exc:
             write(f"   refused: {exc}\n")
         try:
-            await repo.create(MoodEntry.model_construct(user_id=PATIENT, mood_rating=11))
+            await repo.create(
+                MoodEntry.model_construct(user_id=PATIENT, mood_rating=11)
+            )
         except ValidationError as exc:
             write(f"   refused: {exc}\n")
         write(f"   entries stored: {await repo.count(user_id=PATIENT)}\n")

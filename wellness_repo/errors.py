@@ -94,9 +94,7 @@ class ValidationError(RepositoryError, ValueError):
         super().__init__(message, entity=entity, entity_id=entity_id, cause=cause)
         self.field = field
         self.rule = rule
-        self.errors = errors or (
-            [(field or "", rule or "", message)] if field else []
-        )
+        self.errors = errors or ([(field or "", rule or "", message)] if field else [])
 
     def __str__(self) -> str:
         prefix = f"{self.field}: " if self.field else ""
@@ -169,8 +167,7 @@ class BackendCapabilityError(RepositoryError, NotImplementedError):
         cause: BaseException | None = None,
     ) -> None:
         super().__init__(
-            f"{backend} cannot do {capability}; "
-            "use a MongoDB replica set for this",
+            f"{backend} cannot do {capability}; use a MongoDB replica set for this",
             entity=entity,
             cause=cause,
         )

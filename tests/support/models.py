@@ -58,9 +58,7 @@ class CarePlanRecord(WellnessDocument):
     contact: Contact | None = None
     review_on: CalendarDate | None = None
     reviewed_at: UtcDatetime | None = None
-    email: Annotated[
-        str | None, Encrypted(EncryptionAlgorithm.DETERMINISTIC)
-    ] = None
+    email: Annotated[str | None, Encrypted(EncryptionAlgorithm.DETERMINISTIC)] = None
     private_note: Annotated[str | None, Encrypted()] = None
 
     class Settings:

@@ -30,7 +30,7 @@ class EmbeddedClient:
     """An in-process stand-in for ``AsyncMongoClient``; all data lives in memory."""
 
     def __init__(self) -> None:
-        self._mock = AsyncMongoMockClient(tz_aware=True)
+        self._mock: Any = AsyncMongoMockClient(tz_aware=True)
         self._databases: dict[str, EmbeddedDatabase] = {}
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:

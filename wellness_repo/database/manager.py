@@ -220,7 +220,9 @@ class DatabaseManager:
             return
         self._closed = True
         await self.client.close()
-        _log.info("closed %s connection to database %s", self.backend, self.database_name)
+        _log.info(
+            "closed %s connection to database %s", self.backend, self.database_name
+        )
 
     async def __aenter__(self) -> DatabaseManager:
         return self

@@ -46,7 +46,10 @@ class WellnessDocument(Document):
     SCHEMA_VERSION: ClassVar[int] = 1
     ID_NAME: ClassVar[str] = "id"
 
-    id: str = Field(default_factory=new_id, alias="_id", min_length=1, max_length=64)
+    # Ids are strings at the API (DESIGN.md rule 8), not Beanie's ObjectIds.
+    id: str = Field(  # type: ignore[assignment]
+        default_factory=new_id, alias="_id", min_length=1, max_length=64
+    )
     revision: int = Field(default=0, alias="_rev", ge=0)
     created_at: UtcDatetime = Field(default_factory=utc_now)
     updated_at: UtcDatetime | None = None
@@ -61,7 +64,7 @@ class WellnessDocument(Document):
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
-    def fill_back_refs(cls, values: Any) -> Any:
+    def fill_back_refs(cls, values: Any) -> Any:  # type: ignore[override]
         # Overrides Beanie's before-validator of the same name, which costs three
         # times a whole validation; these documents store ids, never Links.
         return values
@@ -76,7 +79,7 @@ class WellnessDocument(Document):
         # pydantic wraps the inherited post-init once per class level, so a record
         # three levels down initialised its private attributes five times per
         # validation. One initialisation is all they need.
-        cls.model_post_init = init_private_attributes  # type: ignore[method-assign]
+        cls.model_post_init = init_private_attributes
 
     @classmethod
     def entity_name(cls) -> str:

@@ -11,7 +11,9 @@ from wellness_repo.models.types import Encrypted, UtcDatetime, utc_now
 
 __all__ = ["MoodEntry"]
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+]
 
 
 class MoodEntry(SoftDeletableDocument):

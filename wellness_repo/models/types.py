@@ -15,8 +15,8 @@ from pydantic_core import PydanticCustomError
 __all__ = [
     "STORAGE_CONTEXT",
     "CalendarDate",
-    "EncryptionAlgorithm",
     "Encrypted",
+    "EncryptionAlgorithm",
     "UtcDatetime",
     "new_id",
     "utc_now",

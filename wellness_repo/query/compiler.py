@@ -130,10 +130,14 @@ class _State:
         self.lookups += 1
         if self.lookups > MAX_LOOKUPS:
             raise ValidationError(
-                f"at most {MAX_LOOKUPS} lookups per query", field=key, rule="max_lookups"
+                f"at most {MAX_LOOKUPS} lookups per query",
+                field=key,
+                rule="max_lookups",
             )
         if not isinstance(key, str):
-            raise ValidationError("lookup keys must be strings", field=str(key), rule="type")
+            raise ValidationError(
+                "lookup keys must be strings", field=str(key), rule="type"
+            )
         lookup = _parse_key(self.model, key)
         condition = self._condition(lookup, key, value)
         if lookup.negated:
@@ -151,9 +155,13 @@ class _State:
             return {target: {"$ne": _coerce_eq(path, key, value)}}
         if operator in _RANGE_OPERATORS:
             _require(path.is_orderable, key, operator, "values that can be ordered")
-            return {target: {_RANGE_OPERATORS[operator]: _coerce_present(path, key, value)}}
+            return {
+                target: {_RANGE_OPERATORS[operator]: _coerce_present(path, key, value)}
+            }
         if operator in ("in", "nin"):
-            values = [_coerce_nullable(path, key, item) for item in _sequence(key, value)]
+            values = [
+                _coerce_nullable(path, key, item) for item in _sequence(key, value)
+            ]
             return {target: {f"${operator}": values}}
         if operator == "range":
             return {target: _range(path, key, value)}
@@ -174,7 +182,9 @@ class _State:
             return {target: self._regex(key, value, operator == "iregex")}
         if operator == "all":
             _require(path.is_list, key, operator, "lists")
-            values = [_coerce_present(path, key, item) for item in _sequence(key, value)]
+            values = [
+                _coerce_present(path, key, item) for item in _sequence(key, value)
+            ]
             if not values:
                 raise ValidationError(
                     "all needs at least one value", field=key, rule="non_empty"
@@ -220,7 +230,7 @@ class _State:
         pattern = _text(key, value)
         if len(pattern) > self.regex_max_length:
             raise ValidationError(
-                f"regular expressions are limited to {self.regex_max_length} characters",
+                f"a regular expression may be {self.regex_max_length} characters long",
                 field=key,
                 rule="max_length",
             )
@@ -232,7 +242,9 @@ class _State:
                 field=key,
                 rule="regex_syntax",
             ) from None
-        return {"$regex": pattern, "$options": "i"} if ignore_case else {"$regex": pattern}
+        return (
+            {"$regex": pattern, "$options": "i"} if ignore_case else {"$regex": pattern}
+        )
 
     def _elem_match(self, path: FieldPath, key: str, value: Any) -> dict[str, Any]:
         _require(path.is_list, key, "elem_match", "lists")
@@ -263,8 +275,9 @@ class _State:
         conditions: dict[str, Any] = {}
         for operator, operand in value.items():
             if operator not in _ELEMENT_OPERATORS:
+                allowed = ", ".join(sorted(_ELEMENT_OPERATORS))
                 raise ValidationError(
-                    f"elem_match on values allows {', '.join(sorted(_ELEMENT_OPERATORS))}",
+                    f"elem_match on values allows {allowed}",
                     field=f"{key}.{operator}",
                     rule="unknown_operator",
                 )
@@ -353,7 +366,9 @@ def _sequence(key: str, value: Any) -> list[Any]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(
         value, list | tuple | set | frozenset
     ):
-        raise ValidationError("expected a list of values", field=key, rule="list_expected")
+        raise ValidationError(
+            "expected a list of values", field=key, rule="list_expected"
+        )
     if len(value) > MAX_IN_VALUES:
         raise ValidationError(
             f"at most {MAX_IN_VALUES} values", field=key, rule="max_items"
@@ -415,7 +430,9 @@ def compile_sort(
     sort: list[tuple[str, int]] = []
     for entry in order_by:
         if not isinstance(entry, str) or entry in ("", "-"):
-            raise ValidationError("order_by takes field names", field="order_by", rule="type")
+            raise ValidationError(
+                "order_by takes field names", field="order_by", rule="type"
+            )
         descending = entry.startswith("-")
         name = entry[1:] if descending else entry
         path = resolve_path(model, tuple(name.split("__")))
@@ -461,7 +478,9 @@ def _drop_nested_duplicates(projection: dict[str, int]) -> dict[str, int]:
 def encode_cursor(sort: Sequence[tuple[str, int]], document: Mapping[str, Any]) -> str:
     """An opaque token that resumes a listing after ``document``."""
     values = [_value_at(document, field) for field, _ in sort]
-    payload = bson.encode({"k": [[field, direction] for field, direction in sort], "v": values})
+    payload = bson.encode(
+        {"k": [[field, direction] for field, direction in sort], "v": values}
+    )
     return base64.urlsafe_b64encode(payload).decode("ascii").rstrip("=")
 
 
@@ -485,7 +504,9 @@ def decode_cursor(sort: Sequence[tuple[str, int]], token: str) -> list[Any]:
     return values
 
 
-def cursor_condition(sort: Sequence[tuple[str, int]], values: Sequence[Any]) -> dict[str, Any]:
+def cursor_condition(
+    sort: Sequence[tuple[str, int]], values: Sequence[Any]
+) -> dict[str, Any]:
     """The filter selecting records that sort after the given key values.
 
     Missing and null values sort first in ascending order (MongoDB's rule), so
@@ -494,7 +515,9 @@ def cursor_condition(sort: Sequence[tuple[str, int]], values: Sequence[Any]) -> 
     """
     branches: list[dict[str, Any]] = []
     for index, (field, direction) in enumerate(sort):
-        equal = {prior: values[position] for position, (prior, _) in enumerate(sort[:index])}
+        equal = {
+            prior: values[position] for position, (prior, _) in enumerate(sort[:index])
+        }
         after = _after(field, direction, values[index])
         if after is None:
             continue

@@ -44,7 +44,8 @@ class QueryOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.filters, Mapping | Q):
             raise ValidationError(
-                "filters must be a mapping of lookups or a Q", field="filters",
+                "filters must be a mapping of lookups or a Q",
+                field="filters",
                 rule="type",
             )
         if isinstance(self.order_by, str):
@@ -53,7 +54,8 @@ class QueryOptions:
         _check_int(self.offset, "offset", minimum=0, optional=False)
         if not isinstance(self.include_count, bool):
             raise ValidationError(
-                "include_count must be true or false", field="include_count",
+                "include_count must be true or false",
+                field="include_count",
                 rule="type",
             )
         if self.after is not None:
@@ -63,7 +65,8 @@ class QueryOptions:
                 )
             if self.offset:
                 raise ValidationError(
-                    "use either offset or after, not both", field="after",
+                    "use either offset or after, not both",
+                    field="after",
                     rule="exclusive",
                 )
         if self.fields is not None and (

@@ -213,7 +213,9 @@ class AsyncBaseRepository(Generic[T]):
         fields means the same on either.
         """
         self._check_id(entity_id)
-        unknown = [name for name in changes if name not in self.entity_model.model_fields]
+        unknown = [
+            name for name in changes if name not in self.entity_model.model_fields
+        ]
         if unknown:
             raise ValidationError(
                 f"{self._entity} has no field {unknown[0]!r}",
@@ -268,18 +270,20 @@ class AsyncBaseRepository(Generic[T]):
             result = await self._driver(
                 self._collection.update_one(
                     scope,
-                    {"$set": {**marks, "updated_at": marks["deleted_at"]},
-                     "$inc": {REVISION_KEY: 1}},
+                    {
+                        "$set": {**marks, "updated_at": marks["deleted_at"]},
+                        "$inc": {REVISION_KEY: 1},
+                    },
                     **self._session(),
                 ),
                 entity_id,
             )
-            found = result.matched_count == 1
+            found = bool(result.matched_count == 1)
         else:
             result = await self._driver(
                 self._collection.delete_one(scope, **self._session()), entity_id
             )
-            found = result.deleted_count == 1
+            found = bool(result.deleted_count == 1)
         if found:
             self.db.note_write(self._collection_name)
         await self._audit(context, Operation.DELETE, (entity_id,) if found else ())
@@ -312,7 +316,8 @@ class AsyncBaseRepository(Generic[T]):
         record = await self.get_by_id(entity_id)
         if record is None:
             raise NotFoundError(
-                f"no {self._entity} with this id", entity=self._entity,
+                f"no {self._entity} with this id",
+                entity=self._entity,
                 entity_id=entity_id,
             )
         return record
@@ -373,7 +378,9 @@ class AsyncBaseRepository(Generic[T]):
 
     async def find_one_by(self, *where: Q, **lookups: Any) -> T | None:
         """The first record (in id order) matching the lookups, or ``None``."""
-        result = await self.list_all(QueryOptions(filters=_as_q(where, lookups), limit=1))
+        result = await self.list_all(
+            QueryOptions(filters=_as_q(where, lookups), limit=1)
+        )
         return result.items[0] if result.items else None
 
     async def find_by(self, *where: Q, **lookups: Any) -> list[T]:
@@ -444,7 +451,9 @@ class AsyncBaseRepository(Generic[T]):
         upgraded = 0
         last_id: Any = None
         while True:
-            query = outdated if last_id is None else {**outdated, "_id": {"$gt": last_id}}
+            query = (
+                outdated if last_id is None else {**outdated, "_id": {"$gt": last_id}}
+            )
             batch = await self._collection.find(
                 query, sort=[("_id", 1)], limit=batch_size
             ).to_list(None)
@@ -455,7 +464,9 @@ class AsyncBaseRepository(Generic[T]):
             last_id = batch[-1]["_id"]
         if upgraded:
             self.db.note_write(self._collection_name)
-        self.logger.info("upgraded %d %s records to v%d", upgraded, self._entity, current)
+        self.logger.info(
+            "upgraded %d %s records to v%d", upgraded, self._entity, current
+        )
         return upgraded
 
     async def _upgrade_one(self, raw: dict[str, Any]) -> int:
@@ -489,9 +500,7 @@ class AsyncBaseRepository(Generic[T]):
     def _context(self) -> AccessContext:
         context = current_context(self.db.default_context)
         if context.is_expired():
-            raise AccessDeniedError(
-                "the access grant has expired", entity=self._entity
-            )
+            raise AccessDeniedError("the access grant has expired", entity=self._entity)
         return context
 
     def _session(self) -> dict[str, Any]:
@@ -532,7 +541,7 @@ class AsyncBaseRepository(Generic[T]):
 
     def _hidden_projection(self, context: AccessContext) -> dict[str, int] | None:
         hidden = self.db.policy.hidden_fields(self.entity_model, context)
-        return {name: 0 for name in hidden} if hidden else None
+        return dict.fromkeys(hidden, 0) if hidden else None
 
     def _projection(
         self,
@@ -625,7 +634,9 @@ class AsyncBaseRepository(Generic[T]):
                 self.entity_model, query.path, query.value
             )
         if isinstance(query, dict):
-            return {key: await self._encrypt_lookups(value) for key, value in query.items()}
+            return {
+                key: await self._encrypt_lookups(value) for key, value in query.items()
+            }
         if isinstance(query, list):
             return [await self._encrypt_lookups(value) for value in query]
         return query
@@ -672,7 +683,8 @@ class AsyncBaseRepository(Generic[T]):
         )
         if still_there is None:
             raise NotFoundError(
-                f"no {self._entity} with this id", entity=self._entity,
+                f"no {self._entity} with this id",
+                entity=self._entity,
                 entity_id=entity_id,
             )
         raise ConcurrencyError(
@@ -696,7 +708,9 @@ class AsyncBaseRepository(Generic[T]):
     def _check_id(self, entity_id: Any) -> None:
         if not isinstance(entity_id, str) or not entity_id:
             raise ValidationError(
-                "an id must be a non-empty string", field="id", rule="type",
+                "an id must be a non-empty string",
+                field="id",
+                rule="type",
                 entity=self._entity,
             )
         if len(entity_id) > _MAX_ID_LENGTH or entity_id.startswith("$"):
@@ -724,11 +738,13 @@ class AsyncBaseRepository(Generic[T]):
     def _fresh(self, document: dict[str, Any]) -> T:
         plain = dict(document)
         plain.pop(VERSION_KEY, None)
-        return self.entity_model.model_validate(plain)
+        record: T = self.entity_model.model_validate(plain)
+        return record
 
     def _validated_from_fields(self, values: dict[str, Any], entity_id: str) -> T:
         try:
-            return self.entity_model.model_validate(values)
+            record: T = self.entity_model.model_validate(values)
+            return record
         except PydanticValidationError as exc:
             raise validation_error(exc, self._entity, entity_id) from None
 
@@ -758,6 +774,7 @@ def _shape(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _shape(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_shape(item) for item in value[:3]] + (["..."] if len(value) > 3 else [])
+        return [_shape(item) for item in value[:3]] + (
+            ["..."] if len(value) > 3 else []
+        )
     return type(value).__name__
-

@@ -43,10 +43,17 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
 
     def decorate(method: Method[P, R]) -> Method[P, R]:
         @functools.wraps(method)
-        async def cached(self: _CachingRepository, *args: P.args, **kwargs: P.kwargs) -> R:
+        async def cached(
+            self: _CachingRepository, *args: P.args, **kwargs: P.kwargs
+        ) -> R:
             context = current_context(self.db.default_context)
             try:
-                key = (method.__name__, _identity(context), args, frozenset(kwargs.items()))
+                key = (
+                    method.__name__,
+                    _identity(context),
+                    args,
+                    frozenset(kwargs.items()),
+                )
                 hash(key)
             except TypeError:
                 return await method(self, *args, **kwargs)

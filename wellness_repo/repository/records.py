@@ -9,7 +9,6 @@ upgraded first by the migrations its repository defines.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -59,7 +58,7 @@ def dump_for_storage(entity: WellnessDocument, *, revision: int) -> dict[str, An
     after it was built (a list mutated in place, say): nothing is written then.
     """
     model = type(entity)
-    document = entity.model_dump(by_alias=True)
+    document: dict[str, Any] = entity.model_dump(by_alias=True)
     document[REVISION_KEY] = revision
     try:
         model.model_validate(document)
@@ -96,7 +95,7 @@ def upgrade_document(
                 entity=model.entity_name(),
                 entity_id=str(document.get("_id")),
             )
-        document = step(dict(document))
+        document = dict(step(dict(document)))
         version += 1
         document[VERSION_KEY] = version
     return document
@@ -110,7 +109,8 @@ def load_document(
         document = upgrade_document(model, document, migrations)
     document.pop(VERSION_KEY, None)
     try:
-        return model.model_validate(document, context=STORAGE_CONTEXT)
+        record: T = model.model_validate(document, context=STORAGE_CONTEXT)
+        return record
     except PydanticValidationError as exc:
         raise RepositoryError(
             "a stored record does not match its model: "
@@ -149,25 +149,36 @@ def load_partial(
                 entity_id=str(document.get("_id")),
                 cause=exc,
             ) from None
-    record = model.model_construct(_fields_set=set(values), **values)
+    record: T = model.model_construct(_fields_set=set(values), **values)
     for name in model.model_fields:
         if name not in values:
             record.__dict__.pop(name, None)
     return record
 
 
-@lru_cache(maxsize=256)
+_STORED_NAMES: dict[type[WellnessDocument], dict[str, str]] = {}
+_FIELD_ADAPTERS: dict[tuple[type[WellnessDocument], str], TypeAdapter[Any]] = {}
+
+
 def _stored_names(model: type[WellnessDocument]) -> dict[str, str]:
-    return {(info.alias or name): name for name, info in model.model_fields.items()}
+    names = _STORED_NAMES.get(model)
+    if names is None:
+        names = {
+            (info.alias or name): name for name, info in model.model_fields.items()
+        }
+        _STORED_NAMES[model] = names
+    return names
 
 
-@lru_cache(maxsize=2048)
 def _field_adapter(model: type[WellnessDocument], name: str) -> TypeAdapter[Any]:
-    info = model.model_fields[name]
-    annotation: Any = info.annotation
-    if info.metadata:
-        annotation = Annotated[annotation, *info.metadata]
-    return TypeAdapter(annotation)
+    adapter = _FIELD_ADAPTERS.get((model, name))
+    if adapter is None:
+        info = model.model_fields[name]
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[annotation, *info.metadata]
+        adapter = _FIELD_ADAPTERS[(model, name)] = TypeAdapter(annotation)
+    return adapter
 
 
 def changed_fields(

@@ -33,7 +33,9 @@ class AccessPolicy(Protocol):
         """
         ...
 
-    def hidden_fields(self, entity: type[Any], context: AccessContext) -> frozenset[str]:
+    def hidden_fields(
+        self, entity: type[Any], context: AccessContext
+    ) -> frozenset[str]:
         """Fields removed from every record this context reads."""
         ...
 
@@ -60,7 +62,9 @@ class PermitAllPolicy:
     ) -> dict[str, Any] | None:
         return None
 
-    def hidden_fields(self, entity: type[Any], context: AccessContext) -> frozenset[str]:
+    def hidden_fields(
+        self, entity: type[Any], context: AccessContext
+    ) -> frozenset[str]:
         return frozenset()
 
     def check_write(
