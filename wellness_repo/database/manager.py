@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC
@@ -21,6 +21,7 @@ from pymongo import errors as driver_errors
 from pymongo.read_preferences import read_pref_mode_from_name
 
 from wellness_repo.config import Settings
+from wellness_repo.database.driver_logs import redact_driver_command_logs
 from wellness_repo.database.embedded import EmbeddedClient
 from wellness_repo.database.transactions import (
     bind_session,
@@ -247,6 +248,7 @@ async def connect(
     policy: AccessPolicy | None = None,
     cipher: FieldCipher | None = None,
     auditor: Auditor | None = None,
+    driver_options: Mapping[str, Any] | None = None,
 ) -> DatabaseManager:
     """Open the database and bind every document model to it.
 
@@ -264,6 +266,8 @@ async def connect(
             ``settings.apply_indexes_on_connect``, else to ``True`` only for the
             embedded backend (a real deployment runs the index script instead).
         policy, cipher, auditor: replace a pipeline stage.
+        driver_options: extra ``AsyncMongoClient`` options (TLS files, event
+            listeners, compressors); they override the settings-derived ones.
     """
     from wellness_repo.models.registry import DOCUMENT_MODELS
 
@@ -277,7 +281,8 @@ async def connect(
         client: AsyncMongoClient[dict[str, Any]] | EmbeddedClient = EmbeddedClient()
         backend, replica_set = BackendKind.EMBEDDED, None
     elif uri.startswith(("mongodb://", "mongodb+srv://")):
-        client = _open_client(uri, settings)
+        redact_driver_command_logs()
+        client = _open_client(uri, settings, driver_options or {})
         backend = BackendKind.MONGODB
         replica_set = await _probe_server(client, database_name)
     else:
@@ -321,7 +326,9 @@ async def connect(
     return manager
 
 
-def _open_client(uri: str, settings: Settings) -> AsyncMongoClient[dict[str, Any]]:
+def _open_client(
+    uri: str, settings: Settings, extra: Mapping[str, Any]
+) -> AsyncMongoClient[dict[str, Any]]:
     options: dict[str, Any] = {
         "tz_aware": True,
         "tzinfo": UTC,
@@ -337,6 +344,7 @@ def _open_client(uri: str, settings: Settings) -> AsyncMongoClient[dict[str, Any
     }
     if settings.socket_timeout_ms is not None:
         options["socketTimeoutMS"] = settings.socket_timeout_ms
+    options.update(extra)
     return AsyncMongoClient(uri, **options)
 
 
