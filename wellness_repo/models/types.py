@@ -9,11 +9,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from bson import ObjectId
-from pydantic import AfterValidator, PlainSerializer, ValidationInfo
+from pydantic import AfterValidator, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 __all__ = [
-    "STORAGE_CONTEXT",
     "CalendarDate",
     "Encrypted",
     "EncryptionAlgorithm",
@@ -21,10 +20,6 @@ __all__ = [
     "new_id",
     "utc_now",
 ]
-
-# Validation context used when a document is loaded from the database: there a
-# naive datetime can only mean UTC (the driver's convention), so it is normalised.
-STORAGE_CONTEXT: dict[str, bool] = {"from_storage": True}
 
 
 def new_id() -> str:
@@ -41,10 +36,12 @@ def _to_millis(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
 
-def _require_utc(value: datetime, info: ValidationInfo) -> datetime:
+def _require_utc(value: datetime) -> datetime:
+    # Both backends' clients return UTC-aware, millisecond values: pass them on
+    # untouched, since this runs for every datetime of every record read.
+    if value.tzinfo is UTC and value.microsecond % 1000 == 0:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
-        if info.context and info.context.get("from_storage"):
-            return _to_millis(value.replace(tzinfo=UTC))
         raise PydanticCustomError(
             "timezone_required",
             "datetime must be timezone-aware; attach a zone, e.g. tzinfo=UTC",

@@ -49,6 +49,7 @@ from wellness_repo.repository.records import (
     changed_fields,
     dump_for_storage,
     load_document,
+    load_documents,
     load_partial,
     upgrade_document,
     validation_error,
@@ -115,16 +116,16 @@ class AsyncBaseRepository(Generic[T]):
         """
         self._check_type(entity)
         context = self._context()
-        document = dump_for_storage(entity, revision=1)
+        document, record = dump_for_storage(entity, revision=1)
         await self._authorize_write(context, document, Operation.CREATE)
-        stored = await self.db.cipher.encrypt_document(self.entity_model, document)
+        stored = await self._encrypt(document)
         await self._driver(
             self._collection.insert_one(stored, **self._session()), entity.id
         )
         self.db.note_write(self._collection_name)
         await self._audit(context, Operation.CREATE, (entity.id,))
         self.logger.debug("created %s %s", self._entity, entity.id)
-        return self._fresh(document)
+        return record
 
     async def create_many(self, entities: Sequence[T]) -> list[T]:
         """Store many new records in one round trip, in order.
@@ -134,16 +135,16 @@ class AsyncBaseRepository(Generic[T]):
         ``DuplicateError`` says how many were stored before it.
         """
         context = self._context()
-        documents = []
+        documents, records = [], []
         for entity in entities:
             self._check_type(entity)
-            document = dump_for_storage(entity, revision=1)
+            document, record = dump_for_storage(entity, revision=1)
             await self._authorize_write(context, document, Operation.CREATE)
             documents.append(document)
+            records.append(record)
         if not documents:
             return []
-        encrypt = self.db.cipher.encrypt_document
-        stored = [await encrypt(self.entity_model, doc) for doc in documents]
+        stored = await self.db.cipher.encrypt_documents(self.entity_model, documents)
         try:
             await self._collection.insert_many(stored, ordered=True, **self._session())
         except Exception as exc:
@@ -157,7 +158,7 @@ class AsyncBaseRepository(Generic[T]):
         ids = tuple(str(doc["_id"]) for doc in documents)
         await self._audit(context, Operation.CREATE, ids)
         self.logger.debug("created %d %s records", len(ids), self._entity)
-        return [self._fresh(doc) for doc in documents]
+        return records
 
     async def update(self, entity: T) -> T:
         """Store a changed record, if nobody changed it since it was read.
@@ -173,10 +174,10 @@ class AsyncBaseRepository(Generic[T]):
         self._check_type(entity)
         context = self._context()
         expected = entity.revision
-        document = dump_for_storage(entity, revision=expected + 1)
+        document, _ = dump_for_storage(entity, revision=expected + 1)
         document["updated_at"] = utc_now()
         await self._authorize_write(context, document, Operation.UPDATE)
-        stored = await self.db.cipher.encrypt_document(self.entity_model, document)
+        stored = await self._encrypt(document)
         kept = ("_id", "created_at", *_DELETION_FIELDS)
         changes = {k: v for k, v in stored.items() if k not in kept}
         scope = self._scoped_filter(context, Operation.UPDATE, {"_id": entity.id})
@@ -471,12 +472,14 @@ class AsyncBaseRepository(Generic[T]):
 
     async def _upgrade_one(self, raw: dict[str, Any]) -> int:
         old_revision = raw.get(REVISION_KEY)
-        plain = await self.db.cipher.decrypt_document(self.entity_model, dict(raw))
+        (plain,) = await self.db.cipher.decrypt_documents(
+            self.entity_model, [dict(raw)]
+        )
         upgraded = upgrade_document(self.entity_model, plain, self._migrations)
         record = load_document(self.entity_model, dict(upgraded), {})
         revision = (old_revision or 0) + 1
-        document = dump_for_storage(record, revision=revision)
-        stored = await self.db.cipher.encrypt_document(self.entity_model, document)
+        document, _ = dump_for_storage(record, revision=revision)
+        stored = await self._encrypt(document)
         guard = {"_id": raw["_id"], REVISION_KEY: old_revision}
         if old_revision is None:
             guard = {"_id": raw["_id"], REVISION_KEY: {"$exists": False}}
@@ -560,13 +563,21 @@ class AsyncBaseRepository(Generic[T]):
         self, raws: Sequence[dict[str, Any]], *, partial: bool = False
     ) -> list[T]:
         """Decrypt, upgrade and validate stored documents into records."""
-        cipher = self.db.cipher
-        load = load_partial if partial else load_document
-        records = []
-        for raw in raws:
-            plain = await cipher.decrypt_document(self.entity_model, raw)
-            records.append(load(self.entity_model, plain, self._migrations))
-        return records
+        if not raws:
+            return []
+        plain = await self.db.cipher.decrypt_documents(self.entity_model, list(raws))
+        if partial:
+            return [
+                load_partial(self.entity_model, document, self._migrations)
+                for document in plain
+            ]
+        return load_documents(self.entity_model, plain, self._migrations)
+
+    async def _encrypt(self, document: dict[str, Any]) -> dict[str, Any]:
+        (stored,) = await self.db.cipher.encrypt_documents(
+            self.entity_model, [document]
+        )
+        return stored
 
     async def _atomic_update(
         self,

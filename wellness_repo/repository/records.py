@@ -16,7 +16,6 @@ from pydantic import ValidationError as PydanticValidationError
 
 from wellness_repo.errors import RepositoryError, ValidationError
 from wellness_repo.models.base import WellnessDocument
-from wellness_repo.models.types import STORAGE_CONTEXT
 
 __all__ = ["Migration", "dump_for_storage", "load_document", "load_partial"]
 
@@ -51,9 +50,11 @@ def validation_error(
     )
 
 
-def dump_for_storage(entity: WellnessDocument, *, revision: int) -> dict[str, Any]:
-    """The stored form of ``entity``, checked to be a valid record.
+def dump_for_storage(entity: T, *, revision: int) -> tuple[dict[str, Any], T]:
+    """The stored form of ``entity``, and the record it validates into.
 
+    The dump is validated once more, so what is stored is a valid record and reads
+    back as written; the record returned is that validation's result, as stored.
     Raises ``ValidationError`` when the entity was changed into something invalid
     after it was built (a list mutated in place, say): nothing is written then.
     """
@@ -61,11 +62,11 @@ def dump_for_storage(entity: WellnessDocument, *, revision: int) -> dict[str, An
     document: dict[str, Any] = entity.model_dump(by_alias=True)
     document[REVISION_KEY] = revision
     try:
-        model.model_validate(document)
+        record = model.model_validate(document)
     except PydanticValidationError as exc:
         raise validation_error(exc, model.entity_name(), entity.id) from None
     document[VERSION_KEY] = model.SCHEMA_VERSION
-    return document
+    return document, record
 
 
 def upgrade_document(
@@ -101,24 +102,49 @@ def upgrade_document(
     return document
 
 
+def load_documents(
+    model: type[T],
+    documents: Iterable[dict[str, Any]],
+    migrations: Mapping[int, Migration],
+) -> list[T]:
+    """Build records from stored documents (upgrading old schemas).
+
+    This is the read hot path: it calls pydantic's validator directly, which
+    saves a wrapper call per record on a page of a thousand.
+    """
+    validate = model.__pydantic_validator__.validate_python
+    current = model.SCHEMA_VERSION
+    records: list[T] = []
+    for document in documents:
+        if document.get(VERSION_KEY, 1) != current:
+            document = upgrade_document(model, document, migrations)
+        document.pop(VERSION_KEY, None)
+        try:
+            records.append(validate(document))
+        except PydanticValidationError as exc:
+            raise _stored_mismatch(model, document, exc) from None
+    return records
+
+
 def load_document(
     model: type[T], document: dict[str, Any], migrations: Mapping[int, Migration]
 ) -> T:
-    """Build a record from its stored document (upgrading an old schema)."""
-    if document.get(VERSION_KEY, 1) != model.SCHEMA_VERSION:
-        document = upgrade_document(model, document, migrations)
-    document.pop(VERSION_KEY, None)
-    try:
-        record: T = model.model_validate(document, context=STORAGE_CONTEXT)
-        return record
-    except PydanticValidationError as exc:
-        raise RepositoryError(
-            "a stored record does not match its model: "
-            + ", ".join(sorted({".".join(map(str, e["loc"])) for e in exc.errors()})),
-            entity=model.entity_name(),
-            entity_id=str(document.get("_id")),
-            cause=exc,
-        ) from None
+    """Build one record from its stored document (upgrading an old schema)."""
+    return load_documents(model, [document], migrations)[0]
+
+
+def _stored_mismatch(
+    model: type[WellnessDocument],
+    document: Mapping[str, Any],
+    exc: PydanticValidationError,
+) -> RepositoryError:
+    fields = sorted({".".join(map(str, error["loc"])) for error in exc.errors()})
+    return RepositoryError(
+        "a stored record does not match its model: " + ", ".join(fields),
+        entity=model.entity_name(),
+        entity_id=str(document.get("_id")),
+        cause=exc,
+    )
 
 
 def load_partial(
@@ -139,9 +165,7 @@ def load_partial(
         if name is None:
             continue
         try:
-            values[name] = _field_adapter(model, name).validate_python(
-                value, context=STORAGE_CONTEXT
-            )
+            values[name] = _field_adapter(model, name).validate_python(value)
         except PydanticValidationError as exc:
             raise RepositoryError(
                 f"a stored record's field {name} does not match its model",

@@ -9,18 +9,21 @@ __all__ = ["FieldCipher", "PlaintextCipher"]
 
 
 class FieldCipher(Protocol):
-    """Encrypts and decrypts the fields a model declares ``Encrypted``."""
+    """Encrypts and decrypts the fields a model declares ``Encrypted``.
 
-    async def encrypt_document(
-        self, entity: type[Any], document: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Return ``document`` with its sensitive fields encrypted."""
+    It works on batches, so a page of a thousand records costs one call.
+    """
+
+    async def encrypt_documents(
+        self, entity: type[Any], documents: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Return ``documents`` with their sensitive fields encrypted."""
         ...
 
-    async def decrypt_document(
-        self, entity: type[Any], document: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Return ``document`` with its sensitive fields readable."""
+    async def decrypt_documents(
+        self, entity: type[Any], documents: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Return ``documents`` with their sensitive fields readable."""
         ...
 
     async def encrypt_value(self, entity: type[Any], path: str, value: Any) -> Any:
@@ -32,15 +35,15 @@ class PlaintextCipher:
     """Leaves fields as they are: the foundation's placeholder until field-level
     encryption lands (README, Known limitations)."""
 
-    async def encrypt_document(
-        self, entity: type[Any], document: dict[str, Any]
-    ) -> dict[str, Any]:
-        return document
+    async def encrypt_documents(
+        self, entity: type[Any], documents: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        return documents
 
-    async def decrypt_document(
-        self, entity: type[Any], document: dict[str, Any]
-    ) -> dict[str, Any]:
-        return document
+    async def decrypt_documents(
+        self, entity: type[Any], documents: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        return documents
 
     async def encrypt_value(self, entity: type[Any], path: str, value: Any) -> Any:
         return value
