@@ -197,6 +197,13 @@ def translate_driver_error(
     """
     if isinstance(exc, RepositoryError):
         return exc
+    if isinstance(exc, NotImplementedError):
+        # mongomock's way of saying the embedded backend lacks a feature; its
+        # messages name the feature, never a document value.
+        detail = str(exc).split("\n")[0] or type(exc).__name__
+        return BackendCapabilityError(
+            f"this operation ({detail})", entity=entity, cause=exc
+        )
     if isinstance(exc, driver_errors.DuplicateKeyError) or _is_mock_duplicate(exc):
         fields = (
             _duplicate_key_fields(exc)

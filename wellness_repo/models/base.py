@@ -29,7 +29,10 @@ class WellnessDocument(Document):
       ``_version``); older stored records are upgraded on read by the migrations
       registered for the model;
     - ``ID_NAME``: the name the platform uses for the id (``entry_id``), offered as a
-      read-only property next to ``id``.
+      read-only property next to ``id``;
+    - ``PATIENT_FIELD``: the field holding the id of the patient the record is
+      about (``user_id``, ``patient_id``), which access control scopes by;
+      ``None`` for records about no single patient (a provider).
 
     ``revision`` counts successful writes; an update based on an older revision is
     refused, so no change is silently overwritten.
@@ -44,6 +47,7 @@ class WellnessDocument(Document):
 
     SCHEMA_VERSION: ClassVar[int] = 1
     ID_NAME: ClassVar[str] = "id"
+    PATIENT_FIELD: ClassVar[str | None] = None
 
     # Ids are strings at the API (DESIGN.md rule 8), not Beanie's ObjectIds.
     id: str = Field(  # type: ignore[assignment]

@@ -20,6 +20,7 @@ class MoodEntry(SoftDeletableDocument):
     """One mood rating a patient logged, with free-text notes and tags."""
 
     ID_NAME: ClassVar[str] = "entry_id"
+    PATIENT_FIELD: ClassVar[str | None] = "user_id"
 
     user_id: str = Field(min_length=1, max_length=64)
     mood_rating: int = Field(ge=1, le=10)
