@@ -49,9 +49,15 @@ if [ "$fresh" = 1 ]; then
   rm -rf "${dbpath:?}"/*
 fi
 
-"$mongod" --dbpath "$dbpath" --port "$port" --bind_ip 127.0.0.1 --replSet rs0 \
+if ! "$mongod" --dbpath "$dbpath" --port "$port" --bind_ip 127.0.0.1 --replSet rs0 \
   --fork --logpath "$dbpath/mongod.log" --pidfilepath "$dbpath/mongod.pid" \
-  --setParameter diagnosticDataCollectionEnabled=false >&2
+  --setParameter diagnosticDataCollectionEnabled=false >&2; then
+  # A failed start can leave a pid file naming a process that never became
+  # (or no longer is) this server; never let a later stop act on it.
+  rm -f "$dbpath/mongod.pid"
+  echo "mongod failed to start on port $port; see $dbpath/mongod.log" >&2
+  exit 1
+fi
 
 "$python" - "$port" <<'PY' >&2
 import sys

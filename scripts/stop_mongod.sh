@@ -22,7 +22,8 @@ if [ ! -f "$pidfile" ]; then
   exit 0
 fi
 pid="$(cat "$pidfile")"
-if kill -0 "$pid" 2>/dev/null; then
+# Only ever signal the process if it still is a mongod: pids get reused.
+if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = "mongod" ]; then
   kill "$pid"
   for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || break

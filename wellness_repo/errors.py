@@ -175,12 +175,33 @@ class BackendCapabilityError(RepositoryError, NotImplementedError):
         self.backend = backend
 
 
-def _duplicate_key_fields(exc: driver_errors.DuplicateKeyError) -> tuple[str, ...]:
-    details: Any = getattr(exc, "details", None) or {}
+def _duplicate_key_fields(details: Any) -> tuple[str, ...]:
     pattern = details.get("keyPattern") if isinstance(details, dict) else None
     if isinstance(pattern, dict):
         return tuple(str(name) for name in pattern)
     return ()
+
+
+def _first_duplicate(exc: driver_errors.BulkWriteError) -> dict[str, Any] | None:
+    details: Any = exc.details or {}
+    for write_error in details.get("writeErrors", []):
+        if write_error.get("code") == 11000:
+            return dict(write_error)
+    return None
+
+
+def _duplicate(
+    details: Any, exc: BaseException, entity: str, entity_id: str | None
+) -> DuplicateError:
+    fields = _duplicate_key_fields(details)
+    named = ", ".join(fields) if fields else "unique key"
+    return DuplicateError(
+        f"a record with the same {named} already exists",
+        key=fields,
+        entity=entity,
+        entity_id=entity_id,
+        cause=exc,
+    )
 
 
 def translate_driver_error(
@@ -205,15 +226,17 @@ def translate_driver_error(
             f"this operation ({detail})", entity=entity, cause=exc
         )
     if isinstance(exc, driver_errors.DuplicateKeyError) or _is_mock_duplicate(exc):
-        fields = (
-            _duplicate_key_fields(exc)
-            if isinstance(exc, driver_errors.DuplicateKeyError)
-            else ()
-        )
-        named = ", ".join(fields) if fields else "a unique key"
-        return DuplicateError(
-            f"a record with the same {named} already exists",
-            key=fields,
+        return _duplicate(getattr(exc, "details", None), exc, entity, entity_id)
+    if isinstance(exc, driver_errors.BulkWriteError):
+        duplicate = _first_duplicate(exc)
+        if duplicate is not None:
+            return _duplicate(duplicate, exc, entity, entity_id)
+    if isinstance(exc, driver_errors.PyMongoError) and exc.has_error_label(
+        "TransientTransactionError"
+    ):
+        return ConcurrencyError(
+            "the transaction conflicted with another write and was aborted; "
+            "run it again",
             entity=entity,
             entity_id=entity_id,
             cause=exc,

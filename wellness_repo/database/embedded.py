@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from mongomock_motor import AsyncMongoMockClient
+from pymongo.errors import DuplicateKeyError, InvalidOperation
 
 from wellness_repo.errors import BackendCapabilityError
 
@@ -32,6 +33,12 @@ class EmbeddedClient:
     def __init__(self) -> None:
         self._mock: Any = AsyncMongoMockClient(tz_aware=True)
         self._databases: dict[str, EmbeddedDatabase] = {}
+        self.closed = False
+
+    def check_open(self) -> None:
+        """Refuse work after close, as a real client does."""
+        if self.closed:
+            raise InvalidOperation("the embedded client was closed")
 
     def __getitem__(self, name: str) -> EmbeddedDatabase:
         return self.get_database(name)
@@ -60,7 +67,8 @@ class EmbeddedClient:
         return EmbeddedSession(self)
 
     async def close(self) -> None:
-        """Release the in-memory data."""
+        """Release the in-memory data; the client refuses work afterwards."""
+        self.closed = True
         self._databases.clear()
 
 
@@ -127,6 +135,7 @@ class EmbeddedDatabase:
 
     async def command(self, command: str | Mapping[str, Any], **_options: Any) -> Any:
         """The few server commands that make sense in process: ping and buildInfo."""
+        self.client.check_open()
         name = command if isinstance(command, str) else next(iter(command))
         lowered = name.lower()
         if lowered == "ping":
@@ -159,16 +168,46 @@ class EmbeddedCollection:
     def __getattr__(self, name: str) -> Any:
         # Every other method (find_one, insert_many, update_one, ...) is already
         # shaped like PyMongo's async one.
+        self.database.client.check_open()
         return getattr(self._mock, name)
+
+    async def insert_one(self, document: dict[str, Any], **options: Any) -> Any:
+        """Insert one document; a clash names its unique key, as a server does."""
+        self.database.client.check_open()
+        try:
+            return await self._mock.insert_one(document, **options)
+        except DuplicateKeyError:
+            pattern = await self._clashing_key(document)
+            raise DuplicateKeyError(
+                "E11000 duplicate key error", 11000, {"keyPattern": pattern}
+            ) from None
+
+    async def _clashing_key(self, document: dict[str, Any]) -> dict[str, Any]:
+        # mongomock reports a clash without saying which index; find it.
+        if await self._mock.find_one({"_id": document.get("_id")}) is not None:
+            return {"_id": 1}
+        for index in self._mock.list_indexes():
+            if not index.get("unique"):
+                continue
+            keys = dict(index["key"])
+            probe: dict[str, Any] = {key: _value_at(document, key) for key in keys}
+            partial = index.get("partialFilterExpression")
+            if partial:
+                probe = {"$and": [partial, probe]}
+            if await self._mock.find_one(probe) is not None:
+                return keys
+        return {}
 
     def find(self, *args: Any, **kwargs: Any) -> Any:
         """Start a cursor; ``to_list`` and ``async for`` work as with PyMongo."""
+        self.database.client.check_open()
         kwargs.pop("max_time_ms", None)
         kwargs.pop("comment", None)
         return self._mock.find(*args, **kwargs)
 
     async def aggregate(self, pipeline: Sequence[Mapping[str, Any]], **kw: Any) -> Any:
         """Run a pipeline; the returned cursor supports ``to_list``."""
+        self.database.client.check_open()
         _reject_unsupported_stages(pipeline)
         kw.pop("maxTimeMS", None)
         kw.pop("comment", None)
@@ -194,6 +233,15 @@ class EmbeddedCollection:
         for key in _IGNORED_WRITE_OPTIONS:
             options.pop(key, None)
         return await self._mock.find_one_and_update(*args, **options)
+
+
+def _value_at(document: dict[str, Any], dotted: str) -> Any:
+    current: Any = document
+    for step in dotted.split("."):
+        if not isinstance(current, dict):
+            return None
+        current = current.get(step)
+    return current
 
 
 def _reject_unsupported_stages(pipeline: Sequence[Mapping[str, Any]]) -> None:

@@ -26,13 +26,17 @@ from wellness_repo.database.embedded import EmbeddedClient
 from wellness_repo.database.transactions import (
     bind_session,
     current_session,
+    in_transaction,
+    mark_embedded_block,
     unbind_session,
+    unmark_embedded_block,
 )
 from wellness_repo.errors import (
     BackendCapabilityError,
     ConcurrencyError,
     RepositoryError,
     ValidationError,
+    translate_driver_error,
 )
 from wellness_repo.models.base import WellnessDocument
 from wellness_repo.security.audit import Auditor, LoggingAuditor
@@ -103,6 +107,7 @@ class DatabaseManager:
         self.auditor = auditor
         self.replica_set = replica_set
         self._write_generations: dict[str, int] = {}
+        self._transactions_ended = 0
         self._embedded_transaction_lock = asyncio.Lock()
         self._closed = False
 
@@ -122,17 +127,32 @@ class DatabaseManager:
 
     # Cache invalidation: every write bumps its collection's generation, and a
     # cached read is only served while the generation it saw is still current.
-    def write_generation(self, collection: str) -> int:
-        """How many writes this process has made to ``collection``."""
-        return self._write_generations.get(collection, 0)
+    # A transaction's writes become visible to others at commit, or vanish at
+    # abort, after the writes were noted; ending one invalidates every cached read.
+    def write_generation(self, collection: str) -> tuple[int, int]:
+        """A value that changes whenever cached reads of ``collection`` go stale."""
+        return (self._transactions_ended, self._write_generations.get(collection, 0))
 
     def note_write(self, collection: str) -> None:
         """Record that ``collection`` changed, invalidating cached reads of it."""
-        self._write_generations[collection] = self.write_generation(collection) + 1
+        self._write_generations[collection] = (
+            self._write_generations.get(collection, 0) + 1
+        )
 
     async def health(self) -> HealthReport:
         """Ping the server and report version, backend, latency and capabilities."""
         started = time.perf_counter()
+        if self._closed:
+            return HealthReport(
+                ok=False,
+                backend=self.backend,
+                database=self.database_name,
+                server_version="unknown",
+                latency_ms=0.0,
+                replica_set=self.replica_set,
+                transactions=False,
+                detail="the connection was closed",
+            )
         try:
             await self.database.command("ping")
             info = await self.database.command("buildInfo")
@@ -169,13 +189,25 @@ class DatabaseManager:
 
         Nested blocks join the outer transaction.
         """
-        if current_session() is not None:
+        if in_transaction():
             yield current_session()
             return
-        if self.is_embedded:
-            async with self._embedded_transaction_lock:
-                yield None
-            return
+        try:
+            if self.is_embedded:
+                async with self._embedded_transaction_lock:
+                    token = mark_embedded_block()
+                    try:
+                        yield None
+                    finally:
+                        unmark_embedded_block(token)
+                return
+            async with self._session_transaction() as session:
+                yield session
+        finally:
+            self._transactions_ended += 1
+
+    @asynccontextmanager
+    async def _session_transaction(self) -> AsyncIterator[Any]:
         if not self.supports_transactions:
             raise BackendCapabilityError(
                 "transactions on a standalone server (start it as a replica set)",
@@ -188,12 +220,8 @@ class DatabaseManager:
                 async with await session.start_transaction():
                     yield session
             except driver_errors.PyMongoError as exc:
-                if exc.has_error_label("TransientTransactionError"):
-                    raise ConcurrencyError(
-                        "the transaction conflicted with another write; retry it",
-                        cause=exc,
-                    ) from None
-                raise
+                # Commit and abort answer here; conflicts become ConcurrencyError.
+                raise translate_driver_error(exc, entity="transaction") from None
             finally:
                 unbind_session(token)
 

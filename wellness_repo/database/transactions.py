@@ -9,11 +9,30 @@ from __future__ import annotations
 import contextvars
 from typing import Any
 
-__all__ = ["current_session"]
+__all__ = ["current_session", "in_transaction"]
 
 _session: contextvars.ContextVar[Any | None] = contextvars.ContextVar(
     "wellness_repo_session", default=None
 )
+# The embedded backend has no sessions; this marks its transaction blocks instead.
+_embedded_block: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "wellness_repo_embedded_transaction", default=False
+)
+
+
+def in_transaction() -> bool:
+    """Whether the current task runs inside a ``transaction()`` block."""
+    return _session.get() is not None or _embedded_block.get()
+
+
+def mark_embedded_block() -> contextvars.Token[bool]:
+    """Note that an embedded transaction block has begun in this task."""
+    return _embedded_block.set(True)
+
+
+def unmark_embedded_block(token: contextvars.Token[bool]) -> None:
+    """Note that the embedded transaction block has ended."""
+    _embedded_block.reset(token)
 
 
 def current_session() -> Any | None:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from beanie import Document
 from pydantic import BaseModel, ConfigDict, Field
 
-from wellness_repo.models.types import UtcDatetime, new_id, utc_now
+from wellness_repo.models.types import ID_PATTERN, UtcDatetime, new_id, utc_now
 
 __all__ = ["EmbeddedModel", "SoftDeletableDocument", "WellnessDocument"]
 
@@ -51,7 +51,7 @@ class WellnessDocument(Document):
 
     # Ids are strings at the API (DESIGN.md rule 8), not Beanie's ObjectIds.
     id: str = Field(  # type: ignore[assignment]
-        default_factory=new_id, alias="_id", min_length=1, max_length=64
+        default_factory=new_id, alias="_id", pattern=ID_PATTERN
     )
     revision: int = Field(default=0, alias="_rev", ge=0)
     created_at: UtcDatetime = Field(default_factory=utc_now)

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "ID_PATTERN",
     "CalendarDate",
     "Encrypted",
     "EncryptionAlgorithm",
@@ -20,6 +21,11 @@ __all__ = [
     "new_id",
     "utc_now",
 ]
+
+
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+"""Record ids: letters, digits and ``_ . : -``. Ids appear in logs, audit entries
+and URLs, so they may never carry free text such as a patient's name."""
 
 
 def new_id() -> str:

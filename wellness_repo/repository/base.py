@@ -11,7 +11,9 @@ they never talk to a collection around this pipeline.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import re
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -20,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pymongo import ReturnDocument
 
 from wellness_repo.database.manager import DatabaseManager
-from wellness_repo.database.transactions import current_session
+from wellness_repo.database.transactions import current_session, in_transaction
 from wellness_repo.errors import (
     AccessDeniedError,
     ConcurrencyError,
@@ -51,6 +53,7 @@ from wellness_repo.repository.records import (
     load_document,
     load_documents,
     load_partial,
+    printable_id,
     upgrade_document,
     validation_error,
 )
@@ -67,7 +70,9 @@ _MIGRATION_NAME = re.compile(r"^migrate_entity_v(\d+)_to_v(\d+)$")
 _IMMUTABLE = frozenset({"id", "created_at", "revision", "deleted_at", "deleted_by"})
 # Set only by delete(): an update can neither delete nor restore a record.
 _DELETION_FIELDS = ("deleted_at", "deleted_by")
-_MAX_ID_LENGTH = 64
+# Patches of one record by many writers at once each re-apply on the newest
+# revision; with a short random pause the burst drains within these attempts.
+_PATCH_ATTEMPTS = 12
 
 
 class AsyncBaseRepository(Generic[T]):
@@ -164,8 +169,10 @@ class AsyncBaseRepository(Generic[T]):
         """Store a changed record, if nobody changed it since it was read.
 
         The record's ``revision`` must still be the stored one; the returned
-        record carries the next revision. ``id`` and ``created_at`` keep their
-        stored values.
+        record carries the next revision. The whole stored document is replaced
+        (so fields a schema migration dropped go too), except what the writer
+        does not own: ``created_at``, the deletion marks, and fields the access
+        policy hides from this writer keep their stored values.
 
         Raises:
             ConcurrencyError: the stored record has moved on; nothing is written.
@@ -177,26 +184,32 @@ class AsyncBaseRepository(Generic[T]):
         document, _ = dump_for_storage(entity, revision=expected + 1)
         document["updated_at"] = utc_now()
         await self._authorize_write(context, document, Operation.UPDATE)
-        stored = await self._encrypt(document)
-        kept = ("_id", "created_at", *_DELETION_FIELDS)
-        changes = {k: v for k, v in stored.items() if k not in kept}
         scope = self._scoped_filter(context, Operation.UPDATE, {"_id": entity.id})
         before = await self._driver(
-            self._collection.find_one_and_update(
-                {**scope, REVISION_KEY: expected},
-                {"$set": changes},
-                return_document=ReturnDocument.BEFORE,
-                **self._session(),
+            self._collection.find_one(scope, **self._session()), entity.id
+        )
+        if before is None or before.get(REVISION_KEY) != expected:
+            await self._raise_missing_or_stale(scope, entity.id, expected)
+        assert before is not None
+        for owned_elsewhere in ("created_at", *_DELETION_FIELDS):
+            if owned_elsewhere in before:
+                document[owned_elsewhere] = before[owned_elsewhere]
+        stored = await self._encrypt(document)
+        for hidden in self.db.policy.hidden_fields(self.entity_model, context):
+            if hidden in before:
+                stored[hidden] = before[hidden]
+        result = await self._driver(
+            self._collection.replace_one(
+                {**scope, REVISION_KEY: expected}, stored, **self._session()
             ),
             entity.id,
         )
-        if before is None:
+        if result.matched_count == 0:
             await self._raise_missing_or_stale(scope, entity.id, expected)
         self.db.note_write(self._collection_name)
         fields = changed_fields(before, stored, ignore=("_rev", "updated_at"))
         await self._audit(context, Operation.UPDATE, (entity.id,), changed=fields)
         self.logger.debug("updated %s %s", self._entity, entity.id)
-        document["created_at"] = before["created_at"] if before else entity.created_at
         return self._fresh(document)
 
     async def patch(
@@ -234,7 +247,7 @@ class AsyncBaseRepository(Generic[T]):
                 entity=self._entity,
                 entity_id=entity_id,
             )
-        for _attempt in range(5):
+        for _attempt in range(_PATCH_ATTEMPTS):
             current = await self.get(entity_id)
             if expected_revision is not None and current.revision != expected_revision:
                 raise ConcurrencyError(
@@ -249,8 +262,11 @@ class AsyncBaseRepository(Generic[T]):
             try:
                 return await self.update(candidate)
             except ConcurrencyError:
-                if expected_revision is not None:
+                # Inside a transaction the whole unit must be retried, not this
+                # write alone; with an expected revision, staleness is the answer.
+                if expected_revision is not None or in_transaction():
                     raise
+                await asyncio.sleep(random.uniform(0.001, 0.005) * (_attempt + 1))
         raise ConcurrencyError(
             "the record kept changing; the patch was not applied",
             entity=self._entity,
@@ -364,7 +380,10 @@ class AsyncBaseRepository(Generic[T]):
             total = await self._driver(
                 self._collection.count_documents(query, **self._session())
             )
-        items = await self._load_many(raws, partial=options.fields is not None)
+        if options.fields is None:
+            items = await self._load_many(raws)
+        else:
+            items = await self._load_projected(context, raws, projection or {})
         await self._audit(
             context, Operation.READ, tuple(item.id for item in items), query
         )
@@ -559,19 +578,52 @@ class AsyncBaseRepository(Generic[T]):
         projection = compile_projection(self.entity_model, fields, always)
         return {path: 1 for path in projection if path not in hidden}
 
-    async def _load_many(
-        self, raws: Sequence[dict[str, Any]], *, partial: bool = False
-    ) -> list[T]:
+    async def _load_many(self, raws: Sequence[dict[str, Any]]) -> list[T]:
         """Decrypt, upgrade and validate stored documents into records."""
         if not raws:
             return []
         plain = await self.db.cipher.decrypt_documents(self.entity_model, list(raws))
-        if partial:
-            return [
-                load_partial(self.entity_model, document, self._migrations)
-                for document in plain
-            ]
         return load_documents(self.entity_model, plain, self._migrations)
+
+    async def _load_projected(
+        self,
+        context: AccessContext,
+        raws: Sequence[dict[str, Any]],
+        projection: Mapping[str, int],
+    ) -> list[T]:
+        """Partial records from projected documents.
+
+        A document stored under an older schema cannot be upgraded from a few of
+        its fields (the migration may need the others), so such documents are
+        read whole, upgraded, and then cut down to the projected fields.
+        """
+        cipher = self.db.cipher
+        page = await cipher.decrypt_documents(self.entity_model, list(raws))
+        current = self.entity_model.SCHEMA_VERSION
+        stale = [raw["_id"] for raw in page if raw.get(VERSION_KEY, 1) != current]
+        if stale:
+            whole = await self._driver(
+                self._collection.find(
+                    {"_id": {"$in": stale}},
+                    self._hidden_projection(context),
+                    **self._session(),
+                ).to_list(None)
+            )
+            plain = await cipher.decrypt_documents(self.entity_model, whole)
+            kept = {path.split(".")[0] for path in projection}
+            upgraded = {}
+            for document in plain:
+                document = upgrade_document(
+                    self.entity_model, document, self._migrations
+                )
+                upgraded[document["_id"]] = {
+                    key: value for key, value in document.items() if key in kept
+                }
+            page = [upgraded.get(raw["_id"], raw) for raw in page]
+        return [
+            load_partial(self.entity_model, document, self._migrations)
+            for document in page
+        ]
 
     async def _encrypt(self, document: dict[str, Any]) -> dict[str, Any]:
         (stored,) = await self.db.cipher.encrypt_documents(
@@ -724,9 +776,12 @@ class AsyncBaseRepository(Generic[T]):
                 rule="type",
                 entity=self._entity,
             )
-        if len(entity_id) > _MAX_ID_LENGTH or entity_id.startswith("$"):
+        if printable_id(entity_id) is None:
             raise ValidationError(
-                "not a valid id", field="id", rule="format", entity=self._entity
+                "not a valid id: at most 64 letters, digits or _ . : -",
+                field="id",
+                rule="format",
+                entity=self._entity,
             )
 
     def _check_type(self, entity: Any) -> None:
@@ -743,7 +798,7 @@ class AsyncBaseRepository(Generic[T]):
                 field="deleted_at",
                 rule="managed_field",
                 entity=self._entity,
-                entity_id=entity.id,
+                entity_id=printable_id(entity.id),
             )
 
     def _fresh(self, document: dict[str, Any]) -> T:

@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from wellness_repo.database.manager import DatabaseManager
-from wellness_repo.security.context import AccessContext, current_context
+from wellness_repo.database.transactions import in_transaction
+from wellness_repo.security.context import AccessContext
 
 __all__ = ["cache_result"]
 
@@ -27,6 +28,8 @@ _MAX_ENTRIES = 1024
 class _CachingRepository(Protocol):
     db: DatabaseManager
     _collection_name: str
+
+    def _context(self) -> AccessContext: ...
 
 
 Method = Callable[Concatenate[Any, P], Awaitable[R]]
@@ -46,7 +49,13 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
         async def cached(
             self: _CachingRepository, *args: P.args, **kwargs: P.kwargs
         ) -> R:
-            context = current_context(self.db.default_context)
+            # The repository's own check: no context, or an expired grant, is
+            # refused here exactly as an uncached call would be.
+            context = self._context()
+            if in_transaction():
+                # Inside a transaction a read may see writes that are later
+                # rolled back: never serve it from, or keep it in, the cache.
+                return await method(self, *args, **kwargs)
             try:
                 key = (
                     method.__name__,
@@ -57,8 +66,8 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
                 hash(key)
             except TypeError:
                 return await method(self, *args, **kwargs)
-            store: dict[Any, tuple[float, int, Any]] = self.__dict__.setdefault(
-                "_result_cache", {}
+            store: dict[Any, tuple[float, tuple[int, int], Any]] = (
+                self.__dict__.setdefault("_result_cache", {})
             )
             generation = self.db.write_generation(self._collection_name)
             hit = store.get(key)

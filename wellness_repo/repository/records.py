@@ -8,6 +8,7 @@ upgraded first by the migrations its repository defines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -16,6 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from wellness_repo.errors import RepositoryError, ValidationError
 from wellness_repo.models.base import WellnessDocument
+from wellness_repo.models.types import ID_PATTERN
 
 __all__ = ["Migration", "dump_for_storage", "load_document", "load_partial"]
 
@@ -23,6 +25,18 @@ T = TypeVar("T", bound=WellnessDocument)
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 VERSION_KEY = "_version"
 REVISION_KEY = "_rev"
+
+
+_ID = re.compile(ID_PATTERN)
+
+
+def printable_id(value: Any) -> str | None:
+    """``value`` if it is a well-formed id, else ``None``: errors and logs name
+    records by id, and an ill-formed "id" may be anything, even a patient's words.
+    """
+    if isinstance(value, str) and _ID.match(value):
+        return value
+    return None
 
 
 def validation_error(
@@ -59,12 +73,16 @@ def dump_for_storage(entity: T, *, revision: int) -> tuple[dict[str, Any], T]:
     after it was built (a list mutated in place, say): nothing is written then.
     """
     model = type(entity)
-    document: dict[str, Any] = entity.model_dump(by_alias=True)
+    # Serialisation warnings would quote the offending values; the validation
+    # just below reports the same problem by field and rule instead.
+    document: dict[str, Any] = entity.model_dump(by_alias=True, warnings=False)
     document[REVISION_KEY] = revision
     try:
         record = model.model_validate(document)
     except PydanticValidationError as exc:
-        raise validation_error(exc, model.entity_name(), entity.id) from None
+        raise validation_error(
+            exc, model.entity_name(), printable_id(getattr(entity, "id", None))
+        ) from None
     document[VERSION_KEY] = model.SCHEMA_VERSION
     return document, record
 
