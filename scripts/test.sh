@@ -21,8 +21,8 @@ trap 'scripts/stop_mongod.sh --dbpath "$dbpath"' EXIT
 export WELLNESS_TEST_MONGODB_URI="$uri"
 
 echo "== lint and types"
-"$venv/bin/ruff" check wellness_repo tests scripts benchmarks examples
-"$venv/bin/ruff" format --check wellness_repo tests scripts benchmarks examples
+"$venv/bin/ruff" check .
+"$venv/bin/ruff" format --check .
 "$venv/bin/mypy" --strict wellness_repo
 
 echo "== tests (embedded backend and $uri)"
