@@ -186,7 +186,7 @@ class EmbeddedCollection:
         # mongomock reports a clash without saying which index; find it.
         if await self._mock.find_one({"_id": document.get("_id")}) is not None:
             return {"_id": 1}
-        for index in self._mock.list_indexes():
+        async for index in self._mock.list_indexes():
             if not index.get("unique"):
                 continue
             keys = dict(index["key"])

@@ -155,7 +155,8 @@ class AsyncBaseRepository(Generic[T]):
         except Exception as exc:
             inserted = _inserted_count(exc)
             error = translate_driver_error(exc, entity=self._entity)
-            if inserted is not None:
+            if inserted is not None and not in_transaction():
+                # Inside a transaction the abort takes those records back too.
                 error.message += f"; {inserted} record(s) before it were stored"
             raise error from None
         finally:

@@ -67,8 +67,9 @@ def validation_error(
 def dump_for_storage(entity: T, *, revision: int) -> tuple[dict[str, Any], T]:
     """The stored form of ``entity``, and the record it validates into.
 
-    The dump is validated once more, so what is stored is a valid record and reads
-    back as written; the record returned is that validation's result, as stored.
+    The dump is validated once more and the validated record is what is stored,
+    so values validators derive (a mood change from two moods) are never stale,
+    even for an entity built with ``model_copy`` or ``model_construct``.
     Raises ``ValidationError`` when the entity was changed into something invalid
     after it was built (a list mutated in place, say): nothing is written then.
     """
@@ -83,8 +84,9 @@ def dump_for_storage(entity: T, *, revision: int) -> tuple[dict[str, Any], T]:
         raise validation_error(
             exc, model.entity_name(), printable_id(getattr(entity, "id", None))
         ) from None
-    document[VERSION_KEY] = model.SCHEMA_VERSION
-    return document, record
+    stored: dict[str, Any] = record.model_dump(by_alias=True)
+    stored[VERSION_KEY] = model.SCHEMA_VERSION
+    return stored, record
 
 
 def upgrade_document(
