@@ -12,13 +12,27 @@ from typing import Any, overload
 
 from wellness_repo.database.manager import DatabaseManager
 from wellness_repo.models.engagement import MoodEntry
+from wellness_repo.models.sessions import ClinicalSignal, TherapySession
 from wellness_repo.repositories.engagement import MoodEntryRepository
+from wellness_repo.repositories.sessions import (
+    ClinicalSignalRepository,
+    TherapySessionRepository,
+)
 from wellness_repo.repository.sync import BaseRepository, SyncDatabaseManager
 
-__all__ = ["REPOSITORY_CLASSES", "create_mood_entry_repository"]
+__all__ = [
+    "REPOSITORY_CLASSES",
+    "create_clinical_signal_repository",
+    "create_mood_entry_repository",
+    "create_therapy_session_repository",
+]
 
 # Every repository class, for commands that visit each kind of record.
-REPOSITORY_CLASSES: tuple[type[Any], ...] = (MoodEntryRepository,)
+REPOSITORY_CLASSES: tuple[type[Any], ...] = (
+    MoodEntryRepository,
+    TherapySessionRepository,
+    ClinicalSignalRepository,
+)
 
 
 def _build(
@@ -48,5 +62,43 @@ def create_mood_entry_repository(
     """The repository of patients' mood entries."""
     built: MoodEntryRepository | BaseRepository[MoodEntry] = _build(
         MoodEntryRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_therapy_session_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> TherapySessionRepository: ...
+@overload
+def create_therapy_session_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[TherapySession]: ...
+def create_therapy_session_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> TherapySessionRepository | BaseRepository[TherapySession]:
+    """The repository of documented therapy sessions, with the crisis hook."""
+    built: TherapySessionRepository | BaseRepository[TherapySession] = _build(
+        TherapySessionRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_clinical_signal_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> ClinicalSignalRepository: ...
+@overload
+def create_clinical_signal_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[ClinicalSignal]: ...
+def create_clinical_signal_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> ClinicalSignalRepository | BaseRepository[ClinicalSignal]:
+    """The queue of clinical signals awaiting crisis follow-up."""
+    built: ClinicalSignalRepository | BaseRepository[ClinicalSignal] = _build(
+        ClinicalSignalRepository, db_manager, logger
     )
     return built
