@@ -17,7 +17,9 @@ class EmbeddedModel(BaseModel):
     """A sub-document that belongs to exactly one parent record (a goal of a plan,
     a contact of a safety plan)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, revalidate_instances="always"
+    )
 
 
 class WellnessDocument(Document):
@@ -43,6 +45,9 @@ class WellnessDocument(Document):
         extra="forbid",
         validate_assignment=True,
         arbitrary_types_allowed=False,
+        # A record handed to a repository is validated again as it stands: a
+        # list mutated in place, or a model_copy with a bad value, is caught.
+        revalidate_instances="always",
     )
 
     SCHEMA_VERSION: ClassVar[int] = 1

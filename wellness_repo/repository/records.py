@@ -74,16 +74,15 @@ def dump_for_storage(entity: T, *, revision: int) -> tuple[dict[str, Any], T]:
     after it was built (a list mutated in place, say): nothing is written then.
     """
     model = type(entity)
-    # Serialisation warnings would quote the offending values; the validation
-    # just below reports the same problem by field and rule instead.
-    document: dict[str, Any] = entity.model_dump(by_alias=True, warnings=False)
-    document[REVISION_KEY] = revision
     try:
-        record = model.model_validate(document)
+        # Documents revalidate instances, so this checks the entity as it now
+        # stands, without first dumping it (which would also warn with values).
+        record: T = model.__pydantic_validator__.validate_python(entity)
     except PydanticValidationError as exc:
         raise validation_error(
             exc, model.entity_name(), printable_id(getattr(entity, "id", None))
         ) from None
+    record.__dict__["revision"] = revision
     stored: dict[str, Any] = record.model_dump(by_alias=True)
     stored[VERSION_KEY] = model.SCHEMA_VERSION
     return stored, record
