@@ -228,11 +228,41 @@ class EmbeddedCollection:
             options.pop(key, None)
         return await self._mock.bulk_write(list(requests), **options)
 
-    async def find_one_and_update(self, *args: Any, **options: Any) -> Any:
-        """Update one document and return it, before or after the change."""
+    async def find_one_and_update(
+        self, filter: dict[str, Any], update: Any, **options: Any
+    ) -> Any:
+        """Update one document and return it, before or after the change.
+
+        mongomock's own find-and-modify drops the filter before applying a
+        positional ``$`` path, so ``goals.$`` would change the first goal rather
+        than the matched one. Its ``update_one`` keeps the filter; the steps
+        below run with nothing else interleaved (mongomock never yields).
+        """
         for key in _IGNORED_WRITE_OPTIONS:
             options.pop(key, None)
-        return await self._mock.find_one_and_update(*args, **options)
+        if not _has_positional_path(update):
+            return await self._mock.find_one_and_update(filter, update, **options)
+        self.database.client.check_open()
+        mock = self._mock
+        projection = options.get("projection")
+        before = await mock.find_one(filter, projection, sort=options.get("sort"))
+        if before is None:
+            return None
+        await mock.update_one({**filter, "_id": before["_id"]}, update)
+        if options.get("return_document"):
+            return await mock.find_one({"_id": before["_id"]}, projection)
+        return before
+
+
+def _has_positional_path(update: Any) -> bool:
+    if not isinstance(update, dict):
+        return False
+    return any(
+        ".$." in path or path.endswith(".$")
+        for fields in update.values()
+        if isinstance(fields, dict)
+        for path in fields
+    )
 
 
 def _value_at(document: dict[str, Any], dotted: str) -> Any:
