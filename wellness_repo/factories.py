@@ -11,9 +11,20 @@ import logging
 from typing import Any, overload
 
 from wellness_repo.database.manager import DatabaseManager
+from wellness_repo.models.care import CareTeam, Provider
+from wellness_repo.models.clinical import TherapeuticRelationship
 from wellness_repo.models.engagement import MoodEntry
+from wellness_repo.models.referrals import Referral
 from wellness_repo.models.sessions import ClinicalSignal, TherapySession
+from wellness_repo.models.treatment_plans import TreatmentPlan
+from wellness_repo.repositories.care import ProviderRepository
+from wellness_repo.repositories.care_teams import CareTeamRepository
+from wellness_repo.repositories.clinical import (
+    TherapeuticRelationshipRepository,
+    TreatmentPlanRepository,
+)
 from wellness_repo.repositories.engagement import MoodEntryRepository
+from wellness_repo.repositories.referrals import ReferralRepository
 from wellness_repo.repositories.sessions import (
     ClinicalSignalRepository,
     TherapySessionRepository,
@@ -22,16 +33,26 @@ from wellness_repo.repository.sync import BaseRepository, SyncDatabaseManager
 
 __all__ = [
     "REPOSITORY_CLASSES",
+    "create_care_team_repository",
     "create_clinical_signal_repository",
     "create_mood_entry_repository",
+    "create_provider_repository",
+    "create_referral_repository",
+    "create_therapeutic_relationship_repository",
     "create_therapy_session_repository",
+    "create_treatment_plan_repository",
 ]
 
 # Every repository class, for commands that visit each kind of record.
 REPOSITORY_CLASSES: tuple[type[Any], ...] = (
     MoodEntryRepository,
+    TherapeuticRelationshipRepository,
+    TreatmentPlanRepository,
     TherapySessionRepository,
     ClinicalSignalRepository,
+    ProviderRepository,
+    ReferralRepository,
+    CareTeamRepository,
 )
 
 
@@ -100,5 +121,100 @@ def create_clinical_signal_repository(
     """The queue of clinical signals awaiting crisis follow-up."""
     built: ClinicalSignalRepository | BaseRepository[ClinicalSignal] = _build(
         ClinicalSignalRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_therapeutic_relationship_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> TherapeuticRelationshipRepository: ...
+@overload
+def create_therapeutic_relationship_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[TherapeuticRelationship]: ...
+def create_therapeutic_relationship_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> TherapeuticRelationshipRepository | BaseRepository[TherapeuticRelationship]:
+    """The repository of patients' relationships with their therapists."""
+    built: (
+        TherapeuticRelationshipRepository | BaseRepository[TherapeuticRelationship]
+    ) = _build(TherapeuticRelationshipRepository, db_manager, logger)
+    return built
+
+
+@overload
+def create_treatment_plan_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> TreatmentPlanRepository: ...
+@overload
+def create_treatment_plan_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[TreatmentPlan]: ...
+def create_treatment_plan_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> TreatmentPlanRepository | BaseRepository[TreatmentPlan]:
+    """The repository of treatment plans: phases, goal progress, outcomes."""
+    built: TreatmentPlanRepository | BaseRepository[TreatmentPlan] = _build(
+        TreatmentPlanRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_provider_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> ProviderRepository: ...
+@overload
+def create_provider_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[Provider]: ...
+def create_provider_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> ProviderRepository | BaseRepository[Provider]:
+    """The repository of the provider network: credentials and specialties."""
+    built: ProviderRepository | BaseRepository[Provider] = _build(
+        ProviderRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_referral_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> ReferralRepository: ...
+@overload
+def create_referral_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[Referral]: ...
+def create_referral_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> ReferralRepository | BaseRepository[Referral]:
+    """The repository of referrals between providers and their outcomes."""
+    built: ReferralRepository | BaseRepository[Referral] = _build(
+        ReferralRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_care_team_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> CareTeamRepository: ...
+@overload
+def create_care_team_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[CareTeam]: ...
+def create_care_team_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> CareTeamRepository | BaseRepository[CareTeam]:
+    """The repository of patients' multidisciplinary care teams."""
+    built: CareTeamRepository | BaseRepository[CareTeam] = _build(
+        CareTeamRepository, db_manager, logger
     )
     return built
