@@ -14,6 +14,7 @@ import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -192,9 +193,13 @@ class _State:
             return {target: {"$all": values}}
         if operator == "size":
             _require(path.is_list, key, operator, "lists")
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int):
                 raise ValidationError(
-                    "size must be a whole number, 0 or more", field=key, rule="type"
+                    "size must be a whole number", field=key, rule="type"
+                )
+            if value < 0:
+                raise ValidationError(
+                    "size must be 0 or more", field=key, rule="minimum"
                 )
             return {target: {"$size": value}}
         if operator == "elem_match":
@@ -250,11 +255,21 @@ class _State:
         _require(path.is_list, key, "elem_match", "lists")
         if path.element_model is not None:
             nested = _State(path.element_model, self.regex_max_length)
-            if isinstance(value, Q):
-                compiled = nested.compile_q(value)
-            elif isinstance(value, Mapping):
-                compiled = nested.compile_mapping(value)
-            else:
+            try:
+                if isinstance(value, Q):
+                    compiled = nested.compile_q(value)
+                elif isinstance(value, Mapping):
+                    compiled = nested.compile_mapping(value)
+                else:
+                    compiled = None
+            except ValidationError as inner:
+                # Name the whole lookup, so the caller can find the bad part.
+                raise ValidationError(
+                    inner.message,
+                    field=f"{key}.{inner.field}",
+                    rule=inner.rule,
+                ) from None
+            if compiled is None:
                 raise ValidationError(
                     "elem_match takes a mapping of lookups on the list's items",
                     field=key,
@@ -493,15 +508,40 @@ def decode_cursor(sort: Sequence[tuple[str, int]], token: str) -> list[Any]:
         raise ValidationError(
             "not a cursor this service issued", field="after", rule="cursor"
         ) from None
-    keys = [tuple(pair) for pair in payload.get("k", [])]
-    values = payload.get("v")
-    if keys != [tuple(pair) for pair in sort] or not isinstance(values, list):
+    keys: Any = payload.get("k")
+    values: Any = payload.get("v")
+    well_formed = (
+        isinstance(keys, list)
+        and all(isinstance(pair, list) and len(pair) == 2 for pair in keys)
+        and isinstance(values, list)
+        and len(values) == len(keys)
+        # Values become comparison operands: a forged cursor must not smuggle
+        # operators (or documents) in as values.
+        and all(isinstance(value, _CURSOR_VALUE_TYPES) for value in values)
+    )
+    if not well_formed or not isinstance(keys, list) or not isinstance(values, list):
+        raise ValidationError(
+            "not a cursor this service issued", field="after", rule="cursor"
+        )
+    if [tuple(pair) for pair in keys] != [tuple(pair) for pair in sort]:
         raise ValidationError(
             "the cursor belongs to a listing with another order",
             field="after",
             rule="cursor_mismatch",
         )
     return values
+
+
+_CURSOR_VALUE_TYPES = (
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    datetime,
+    bson.ObjectId,
+    bson.Decimal128,
+)
 
 
 def cursor_condition(

@@ -72,6 +72,14 @@ class FieldPath:
                 field=key,
                 rule="scalar_expected",
             )
+        if (
+            isinstance(value, str)
+            and isinstance(self.scalar_type, type)
+            and issubclass(self.scalar_type, Enum)
+            and value in self.scalar_type.__members__
+        ):
+            # DESIGN.md: enum names are accepted beside their stored values.
+            value = self.scalar_type[value]
         try:
             coerced = self.adapter.validate_python(value)
         except PydanticValidationError as exc:
