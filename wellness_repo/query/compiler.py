@@ -165,7 +165,14 @@ class _State:
             ]
             return {target: {f"${operator}": values}}
         if operator == "range":
-            return {target: _range(path, key, value)}
+            bounds = _range(path, key, value)
+            if path.list_path is None:
+                return {target: bounds}
+            # On a list, one value must lie within both bounds: MongoDB would
+            # otherwise let one element meet the low bound and another the high.
+            prefix, rest = path.list_path
+            inner = {rest: bounds} if rest else bounds
+            return {prefix: {"$elemMatch": inner}}
         if operator == "isnull":
             return {target: None} if _boolean(key, value) else {target: {"$ne": None}}
         if operator == "exists":

@@ -40,6 +40,8 @@ class FieldPath:
         is_list: whether the field at the end of the path is itself a list.
         element_model: the sub-document model of a list of sub-documents.
         encryption: the field's ``Encrypted`` marker, if it is sensitive.
+        list_path: the stored path up to and including the innermost list step,
+            and the rest after it (``("goals", "code")``), or ``None``.
     """
 
     name: str
@@ -50,6 +52,7 @@ class FieldPath:
     element_model: type[BaseModel] | None
     encryption: Encrypted | None
     adapter: TypeAdapter[Any]
+    list_path: tuple[str, str] | None = None
 
     @property
     def is_text(self) -> bool:
@@ -122,6 +125,7 @@ def _resolve(model: type[BaseModel], parts: tuple[str, ...]) -> FieldPath:
     is_list = False
     encryption: Encrypted | None = None
     validators: tuple[Any, ...] = ()
+    list_steps = 0
     dotted = ".".join(parts)
     for index, part in enumerate(parts):
         if current is None:
@@ -146,6 +150,8 @@ def _resolve(model: type[BaseModel], parts: tuple[str, ...]) -> FieldPath:
         encryption = nested_marker or encryption
         through_list = through_list or is_list
         mongo_parts.append(stored_name)
+        if is_list:
+            list_steps = len(mongo_parts)
         current = annotation if _is_model(annotation) else None
     return FieldPath(
         name=dotted,
@@ -156,6 +162,11 @@ def _resolve(model: type[BaseModel], parts: tuple[str, ...]) -> FieldPath:
         element_model=current if is_list else None,
         encryption=encryption,
         adapter=_adapter(annotation, validators),
+        list_path=(
+            (".".join(mongo_parts[:list_steps]), ".".join(mongo_parts[list_steps:]))
+            if list_steps
+            else None
+        ),
     )
 
 
