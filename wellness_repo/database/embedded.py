@@ -16,6 +16,7 @@ from typing import Any
 from mongomock_motor import AsyncMongoMockClient
 from pymongo.errors import DuplicateKeyError, InvalidOperation
 
+from wellness_repo.database.embedded_nulls import null_safe
 from wellness_repo.errors import BackendCapabilityError
 
 __all__ = ["EmbeddedClient", "EmbeddedCollection", "EmbeddedDatabase"]
@@ -166,10 +167,13 @@ class EmbeddedCollection:
         self._mock = mock_collection
 
     def __getattr__(self, name: str) -> Any:
-        # Every other method (find_one, insert_many, update_one, ...) is already
-        # shaped like PyMongo's async one.
+        # Every other method (insert_many, create_index, ...) is already shaped
+        # like PyMongo's async one.
         self.database.client.check_open()
-        return getattr(self._mock, name)
+        attribute = getattr(self._mock, name)
+        if name in _FILTERED_METHODS:
+            return _with_null_safe_filter(attribute)
+        return attribute
 
     async def insert_one(self, document: dict[str, Any], **options: Any) -> Any:
         """Insert one document; a clash names its unique key, as a server does."""
@@ -201,6 +205,7 @@ class EmbeddedCollection:
     def find(self, *args: Any, **kwargs: Any) -> Any:
         """Start a cursor; ``to_list`` and ``async for`` work as with PyMongo."""
         self.database.client.check_open()
+        args, kwargs = _null_safe_arguments(args, kwargs)
         kwargs.pop("max_time_ms", None)
         kwargs.pop("comment", None)
         return self._mock.find(*args, **kwargs)
@@ -209,6 +214,10 @@ class EmbeddedCollection:
         """Run a pipeline; the returned cursor supports ``to_list``."""
         self.database.client.check_open()
         _reject_unsupported_stages(pipeline)
+        pipeline = [
+            {"$match": null_safe(stage["$match"])} if "$match" in stage else stage
+            for stage in pipeline
+        ]
         kw.pop("maxTimeMS", None)
         kw.pop("comment", None)
         try:
@@ -240,6 +249,7 @@ class EmbeddedCollection:
         """
         for key in _IGNORED_WRITE_OPTIONS:
             options.pop(key, None)
+        filter = null_safe(filter)
         if not _has_positional_path(update):
             return await self._mock.find_one_and_update(filter, update, **options)
         self.database.client.check_open()
@@ -252,6 +262,38 @@ class EmbeddedCollection:
         if options.get("return_document"):
             return await mock.find_one({"_id": before["_id"]}, projection)
         return before
+
+
+# Methods whose first argument is a filter, which gets MongoDB's null semantics.
+_FILTERED_METHODS = frozenset(
+    {
+        "find_one",
+        "count_documents",
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+    }
+)
+
+
+def _null_safe_arguments(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    if args:
+        args = (null_safe(args[0]), *args[1:])
+    elif "filter" in kwargs:
+        kwargs = {**kwargs, "filter": null_safe(kwargs["filter"])}
+    return args, kwargs
+
+
+def _with_null_safe_filter(method: Any) -> Any:
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        args, kwargs = _null_safe_arguments(args, kwargs)
+        return await method(*args, **kwargs)
+
+    return call
 
 
 def _has_positional_path(update: Any) -> bool:
