@@ -637,5 +637,7 @@ async def test_factory_builds_the_mood_repository_with_the_given_logger(
 
 
 async def test_factory_refuses_something_that_is_not_a_database_manager() -> None:
+    not_a_manager: Any = "mongodb://localhost:27017"
+
     with pytest.raises(TypeError):
-        create_mood_entry_repository("mongodb://localhost:27017")  # type: ignore[call-overload]
+        create_mood_entry_repository(not_a_manager)
