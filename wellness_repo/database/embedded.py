@@ -274,6 +274,8 @@ _FILTERED_METHODS = frozenset(
         "replace_one",
         "delete_one",
         "delete_many",
+        "find_one_and_delete",
+        "find_one_and_replace",
     }
 )
 

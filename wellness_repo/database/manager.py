@@ -248,10 +248,33 @@ class DatabaseManager:
         if self._closed:
             return
         self._closed = True
-        await self.client.close()
+        try:
+            for stage in self._stages():
+                closer = getattr(stage, "close", None)
+                if closer is not None:
+                    await closer()
+        finally:
+            await self.client.close()
         _log.info(
             "closed %s connection to database %s", self.backend, self.database_name
         )
+
+    def _stages(self) -> tuple[object, ...]:
+        # The auditor comes last on the way in and first on the way out: it may
+        # record what the other stages do while they start or stop.
+        return (self.policy, self.cipher, self.auditor)
+
+    async def attach_stages(self) -> None:
+        """Give each pipeline stage that wants one its handle on this database.
+
+        A stage (policy, cipher, auditor) may define ``async attach(db)``, called
+        once after the document models are bound, and ``async close()``, called
+        when the connection closes.
+        """
+        for stage in self._stages():
+            attach = getattr(stage, "attach", None)
+            if attach is not None:
+                await attach(self)
 
     async def __aenter__(self) -> DatabaseManager:
         return self
@@ -335,6 +358,7 @@ async def connect(
     try:
         await init_beanie(database=manager.database, document_models=list(models))
         _remove_query_expressions(models)
+        await manager.attach_stages()
         should_index = apply_indexes
         if should_index is None:
             should_index = settings.apply_indexes_on_connect

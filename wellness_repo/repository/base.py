@@ -108,6 +108,7 @@ class AsyncBaseRepository(Generic[T]):
         self._collection_name: str = chosen.collection_name()
         self._entity = chosen.entity_name()
         self._soft_delete = issubclass(chosen, SoftDeletableDocument)
+        self._patient_field: str | None = chosen.PATIENT_FIELD
         self._migrations = self._collect_migrations()
 
     # ---------------------------------------------------------------- writes
@@ -128,7 +129,12 @@ class AsyncBaseRepository(Generic[T]):
             self._collection.insert_one(stored, **self._session()), entity.id
         )
         self.db.note_write(self._collection_name)
-        await self._audit(context, Operation.CREATE, (entity.id,))
+        await self._audit(
+            context,
+            Operation.CREATE,
+            (entity.id,),
+            patients=self._patients_of([document]),
+        )
         self.logger.debug("created %s %s", self._entity, entity.id)
         return record
 
@@ -162,7 +168,9 @@ class AsyncBaseRepository(Generic[T]):
         finally:
             self.db.note_write(self._collection_name)
         ids = tuple(str(doc["_id"]) for doc in documents)
-        await self._audit(context, Operation.CREATE, ids)
+        await self._audit(
+            context, Operation.CREATE, ids, patients=self._patients_of(documents)
+        )
         self.logger.debug("created %d %s records", len(ids), self._entity)
         return records
 
@@ -185,7 +193,7 @@ class AsyncBaseRepository(Generic[T]):
         document, _ = dump_for_storage(entity, revision=expected + 1)
         document["updated_at"] = utc_now()
         await self._authorize_write(context, document, Operation.UPDATE)
-        scope = self._scoped_filter(context, Operation.UPDATE, {"_id": entity.id})
+        scope = await self._scoped_filter(context, Operation.UPDATE, {"_id": entity.id})
         before = await self._driver(
             self._collection.find_one(scope, **self._session()), entity.id
         )
@@ -196,7 +204,7 @@ class AsyncBaseRepository(Generic[T]):
             if owned_elsewhere in before:
                 document[owned_elsewhere] = before[owned_elsewhere]
         stored = await self._encrypt(document)
-        for hidden in self.db.policy.hidden_fields(self.entity_model, context):
+        for hidden in self._hidden_in(context, before):
             if hidden in before:
                 stored[hidden] = before[hidden]
         result = await self._driver(
@@ -209,7 +217,13 @@ class AsyncBaseRepository(Generic[T]):
             await self._raise_missing_or_stale(scope, entity.id, expected)
         self.db.note_write(self._collection_name)
         fields = changed_fields(before, stored, ignore=("_rev", "updated_at"))
-        await self._audit(context, Operation.UPDATE, (entity.id,), changed=fields)
+        await self._audit(
+            context,
+            Operation.UPDATE,
+            (entity.id,),
+            changed=fields,
+            patients=self._patients_of([before]),
+        )
         self.logger.debug("updated %s %s", self._entity, entity.id)
         return self._fresh(document)
 
@@ -282,29 +296,39 @@ class AsyncBaseRepository(Generic[T]):
         """
         self._check_id(entity_id)
         context = self._context()
-        scope = self._scoped_filter(context, Operation.DELETE, {"_id": entity_id})
+        scope = await self._scoped_filter(context, Operation.DELETE, {"_id": entity_id})
+        # Only the patient reference comes back: the audit names whose record went.
+        patient_only = {self._patient_field or "_id": 1}
         if self._soft_delete:
             marks = {"deleted_at": utc_now(), "deleted_by": context.actor_id}
-            result = await self._driver(
-                self._collection.update_one(
+            removed = await self._driver(
+                self._collection.find_one_and_update(
                     scope,
                     {
                         "$set": {**marks, "updated_at": marks["deleted_at"]},
                         "$inc": {REVISION_KEY: 1},
                     },
+                    projection=patient_only,
                     **self._session(),
                 ),
                 entity_id,
             )
-            found = bool(result.matched_count == 1)
         else:
-            result = await self._driver(
-                self._collection.delete_one(scope, **self._session()), entity_id
+            removed = await self._driver(
+                self._collection.find_one_and_delete(
+                    scope, projection=patient_only, **self._session()
+                ),
+                entity_id,
             )
-            found = bool(result.deleted_count == 1)
+        found = removed is not None
         if found:
             self.db.note_write(self._collection_name)
-        await self._audit(context, Operation.DELETE, (entity_id,) if found else ())
+        await self._audit(
+            context,
+            Operation.DELETE,
+            (entity_id,) if found else (),
+            patients=self._patients_of([removed] if removed else []),
+        )
         self.logger.debug("deleted %s %s: %s", self._entity, entity_id, found)
         return found
 
@@ -314,15 +338,23 @@ class AsyncBaseRepository(Generic[T]):
         """The record with this id, or ``None`` if there is none visible."""
         self._check_id(entity_id)
         context = self._context()
-        query = self._scoped_filter(context, Operation.READ, {"_id": entity_id})
+        query = await self._scoped_filter(context, Operation.READ, {"_id": entity_id})
         raw = await self._driver(
             self._collection.find_one(
                 query, self._hidden_projection(context), **self._session()
             ),
             entity_id,
         )
-        records = await self._load_many([raw] if raw else [])
-        await self._audit(context, Operation.READ, (entity_id,) if raw else (), query)
+        raws = [raw] if raw else []
+        self._redact(context, raws)
+        records = await self._load_many(raws)
+        await self._audit(
+            context,
+            Operation.READ,
+            (entity_id,) if raw else (),
+            query,
+            patients=self._patients_of(raws),
+        )
         return records[0] if records else None
 
     async def get(self, entity_id: str) -> T:
@@ -355,7 +387,7 @@ class AsyncBaseRepository(Generic[T]):
             regex_max_length=self.db.settings.regex_max_length,
         )
         sort = compile_sort(self.entity_model, options.order_by)
-        query = self._scoped_filter(context, Operation.READ, compiled.filter)
+        query = await self._scoped_filter(context, Operation.READ, compiled.filter)
         if compiled.has_encrypted_values:
             query = await self._encrypt_lookups(query)
         page_query = query
@@ -381,12 +413,18 @@ class AsyncBaseRepository(Generic[T]):
             total = await self._driver(
                 self._collection.count_documents(query, **self._session())
             )
+        self._redact(context, raws)
+        patients = self._patients_of(raws)
         if options.fields is None:
             items = await self._load_many(raws)
         else:
             items = await self._load_projected(context, raws, projection or {})
         await self._audit(
-            context, Operation.READ, tuple(item.id for item in items), query
+            context,
+            Operation.READ,
+            tuple(item.id for item in items),
+            query,
+            patients=patients,
         )
         return QueryResult(
             items=items,
@@ -432,7 +470,7 @@ class AsyncBaseRepository(Generic[T]):
             _as_q(where, lookups),
             regex_max_length=self.db.settings.regex_max_length,
         )
-        query = self._scoped_filter(context, Operation.READ, compiled.filter)
+        query = await self._scoped_filter(context, Operation.READ, compiled.filter)
         if compiled.has_encrypted_values:
             query = await self._encrypt_lookups(query)
         total: int = await self._driver(
@@ -530,12 +568,22 @@ class AsyncBaseRepository(Generic[T]):
         session = current_session()
         return {"session": session} if session is not None else {}
 
-    def _scoped_filter(
+    async def _scoped_filter(
         self, context: AccessContext, operation: Operation, query: dict[str, Any]
     ) -> dict[str, Any]:
-        """``query`` confined to what ``context`` may touch, minus deleted records."""
+        """``query`` confined to what ``context`` may touch, minus deleted records.
+
+        Raises:
+            AccessDeniedError: the context may not do ``operation`` on this kind of
+                record at all; the denial is audited first.
+        """
         parts = [query] if query else []
-        scope = self.db.policy.scope(self.entity_model, context, operation)
+        try:
+            scope = await self.db.policy.scope(self.entity_model, context, operation)
+        except AccessDeniedError as denial:
+            denial.entity = denial.entity or self._entity
+            await self._audit(context, operation, (), outcome="denied")
+            raise
         if scope:
             parts.append(scope)
         if self._soft_delete:
@@ -555,10 +603,17 @@ class AsyncBaseRepository(Generic[T]):
         self, context: AccessContext, document: dict[str, Any], operation: Operation
     ) -> None:
         try:
-            self.db.policy.check_write(self.entity_model, context, document, operation)
-        except AccessDeniedError:
+            await self.db.policy.check_write(
+                self.entity_model, context, document, operation
+            )
+        except AccessDeniedError as denial:
+            denial.entity = denial.entity or self._entity
             await self._audit(
-                context, operation, (str(document.get("_id")),), outcome="denied"
+                context,
+                operation,
+                (str(document.get("_id")),),
+                outcome="denied",
+                patients=self._patients_of([document]),
             )
             raise
 
@@ -576,6 +631,8 @@ class AsyncBaseRepository(Generic[T]):
             return self._hidden_projection(context)
         hidden = self.db.policy.hidden_fields(self.entity_model, context)
         always = [name for name, _ in sort] + [VERSION_KEY, REVISION_KEY]
+        if self._patient_field is not None:
+            always.append(self._patient_field)
         projection = compile_projection(self.entity_model, fields, always)
         return {path: 1 for path in projection if path not in hidden}
 
@@ -649,7 +706,7 @@ class AsyncBaseRepository(Generic[T]):
         """
         self._check_id(entity_id)
         context = self._context()
-        query = self._scoped_filter(
+        query = await self._scoped_filter(
             context, Operation.UPDATE, {"_id": entity_id, **(guard or {})}
         )
         update = dict(update)
@@ -668,7 +725,14 @@ class AsyncBaseRepository(Generic[T]):
         if raw is None:
             return None
         self.db.note_write(self._collection_name)
-        await self._audit(context, Operation.UPDATE, (entity_id,), changed=changed)
+        self._redact(context, [raw])
+        await self._audit(
+            context,
+            Operation.UPDATE,
+            (entity_id,),
+            changed=changed,
+            patients=self._patients_of([raw]),
+        )
         records = await self._load_many([raw])
         return records[0]
 
@@ -681,7 +745,7 @@ class AsyncBaseRepository(Generic[T]):
         ``$match``, so a pipeline can never see records its caller could not.
         """
         context = self._context()
-        scoped = self._scoped_filter(context, Operation.READ, match or {})
+        scoped = await self._scoped_filter(context, Operation.READ, match or {})
         stages = ([{"$match": scoped}] if scoped else []) + list(pipeline)
         cursor = await self._driver(
             self._collection.aggregate(
@@ -714,6 +778,7 @@ class AsyncBaseRepository(Generic[T]):
         *,
         outcome: str = "ok",
         changed: Sequence[str] = (),
+        patients: tuple[str, ...] = (),
     ) -> None:
         await self.db.auditor.record(
             AccessEvent(
@@ -724,8 +789,36 @@ class AsyncBaseRepository(Generic[T]):
                 query_shape=query_shape(query) if query is not None else None,
                 outcome=outcome,
                 changed_fields=tuple(changed),
+                patient_ids=patients,
             )
         )
+
+    def _patients_of(self, documents: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+        """The distinct patients whose stored documents a call touched."""
+        name = self._patient_field
+        if name is None:
+            return ()
+        found = {doc.get(name) for doc in documents}
+        return tuple(sorted(str(patient) for patient in found if patient))
+
+    def _hidden_in(
+        self, context: AccessContext, document: Mapping[str, Any]
+    ) -> frozenset[str]:
+        """Fields of one stored document that ``context`` may not see."""
+        hidden = self.db.policy.hidden_fields(self.entity_model, context)
+        redactor = self.db.policy.redactor(self.entity_model, context)
+        if redactor is not None:
+            hidden = hidden | redactor(document)
+        return hidden
+
+    def _redact(self, context: AccessContext, raws: list[dict[str, Any]]) -> None:
+        """Remove, in place, fields the policy hides on particular records."""
+        redactor = self.db.policy.redactor(self.entity_model, context)
+        if redactor is None:
+            return
+        for raw in raws:
+            for name in redactor(raw):
+                raw.pop(name, None)
 
     async def _driver(self, call: Awaitable[R], entity_id: str | None = None) -> R:
         """Await a driver call, translating its errors (the one place)."""

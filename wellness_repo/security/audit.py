@@ -27,6 +27,8 @@ class AccessEvent:
         query_shape: the filter with its values replaced by type names.
         outcome: ``"ok"``, ``"denied"`` or ``"failed"``.
         changed_fields: for updates, the names (not values) of changed fields.
+        patient_ids: the patients whose records the call touched, for the
+            accounting of disclosures.
     """
 
     entity: str
@@ -36,6 +38,7 @@ class AccessEvent:
     query_shape: str | None = None
     outcome: str = "ok"
     changed_fields: tuple[str, ...] = ()
+    patient_ids: tuple[str, ...] = ()
     at: datetime = field(default_factory=utc_now)
 
 

@@ -3,12 +3,13 @@ change, expressed as Mongo filters so counts and pages stay correct."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
 from wellness_repo.security.context import AccessContext
 
-__all__ = ["AccessPolicy", "Operation", "PermitAllPolicy"]
+__all__ = ["AccessPolicy", "Operation", "PermitAllPolicy", "Redactor"]
 
 
 class Operation(StrEnum):
@@ -20,10 +21,18 @@ class Operation(StrEnum):
     DELETE = "delete"
 
 
-class AccessPolicy(Protocol):
-    """Decides, per access context and kind of record, what a call may touch."""
+Redactor = Callable[[Mapping[str, Any]], frozenset[str]]
+"""Given one stored document, the names of its fields the reader may not see."""
 
-    def scope(
+
+class AccessPolicy(Protocol):
+    """Decides, per access context and kind of record, what a call may touch.
+
+    A policy may also define ``async attach(db)`` (called once at connect, to reach
+    the collections it consults) and ``async close()``.
+    """
+
+    async def scope(
         self, entity: type[Any], context: AccessContext, operation: Operation
     ) -> dict[str, Any] | None:
         """The filter that confines ``operation`` to visible records.
@@ -39,7 +48,15 @@ class AccessPolicy(Protocol):
         """Fields removed from every record this context reads."""
         ...
 
-    def check_write(
+    def redactor(self, entity: type[Any], context: AccessContext) -> Redactor | None:
+        """A per-record rule for fields visible on some records only.
+
+        ``None`` (the common case) means no field depends on the record, so reads
+        pay nothing for this stage.
+        """
+        ...
+
+    async def check_write(
         self,
         entity: type[Any],
         context: AccessContext,
@@ -51,13 +68,14 @@ class AccessPolicy(Protocol):
 
 
 class PermitAllPolicy:
-    """Lets every context do everything: the foundation's placeholder.
+    """Lets every context do everything.
 
-    The role-based policy replaces it; until then README's Known limitations says
-    that roles are not enforced. A context is still required for every call.
+    For single-tenant tools and tests that exercise storage alone; a service uses
+    the role policy, which ``connect`` installs by default. A context is still
+    required for every call.
     """
 
-    def scope(
+    async def scope(
         self, entity: type[Any], context: AccessContext, operation: Operation
     ) -> dict[str, Any] | None:
         return None
@@ -67,7 +85,10 @@ class PermitAllPolicy:
     ) -> frozenset[str]:
         return frozenset()
 
-    def check_write(
+    def redactor(self, entity: type[Any], context: AccessContext) -> Redactor | None:
+        return None
+
+    async def check_write(
         self,
         entity: type[Any],
         context: AccessContext,
