@@ -9,6 +9,7 @@ from beanie import Document
 from pydantic import BaseModel, ConfigDict, Field
 
 from wellness_repo.models.types import ID_PATTERN, UtcDatetime, new_id, utc_now
+from wellness_repo.security.access_rules import AccessRule
 
 __all__ = ["EmbeddedModel", "SoftDeletableDocument", "WellnessDocument"]
 
@@ -34,7 +35,10 @@ class WellnessDocument(Document):
       read-only property next to ``id``;
     - ``PATIENT_FIELD``: the field holding the id of the patient the record is
       about (``user_id``, ``patient_id``), which access control scopes by;
-      ``None`` for records about no single patient (a provider).
+      ``None`` for records about no single patient (a provider);
+    - ``ACCESS``: the kind of record for the role policy (an ``AccessRule``:
+      clinical, patient-authored, account...); a model without one is reachable
+      by system contexts only.
 
     ``revision`` counts successful writes; an update based on an older revision is
     refused, so no change is silently overwritten.
@@ -53,6 +57,7 @@ class WellnessDocument(Document):
     SCHEMA_VERSION: ClassVar[int] = 1
     ID_NAME: ClassVar[str] = "id"
     PATIENT_FIELD: ClassVar[str | None] = None
+    ACCESS: ClassVar[AccessRule | None] = None
 
     # Ids are strings at the API (DESIGN.md rule 8), not Beanie's ObjectIds.
     id: str = Field(  # type: ignore[assignment]
@@ -84,25 +89,11 @@ class WellnessDocument(Document):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        # pydantic wraps the inherited post-init once per class level, so a record
-        # three levels down initialised Beanie's private attributes five times per
-        # validation, each time looking every default up afresh: together nearly
-        # half the cost of reading a record. The defaults are worked out once here.
-        constants: dict[str, Any] = {}
-        factories: dict[str, Any] = {}
-        for name, private in cls.__private_attributes__.items():
-            if private.default_factory is not None:
-                factories[name] = private.default_factory
-            else:
-                constants[name] = private.default
-
-        def init_private(self: BaseModel, context: Any, /) -> None:
-            values = dict(constants)
-            for name, factory in factories.items():
-                values[name] = factory()
-            object.__setattr__(self, "__pydantic_private__", values)
-
-        cls.model_post_init = init_private
+        # Beanie's private attributes serve lazy parsing and state tracking, which
+        # these records never use (repositories write whole validated documents),
+        # yet filling them in cost a fifth of reading a record. They stay unset:
+        # Beanie's save/state methods are not part of this package's API.
+        cls.model_post_init = _leave_private_state_unset
 
     @classmethod
     def entity_name(cls) -> str:
@@ -117,6 +108,10 @@ class WellnessDocument(Document):
         if not isinstance(name, str):
             raise TypeError(f"{cls.__name__}.Settings.name must name its collection")
         return name
+
+
+def _leave_private_state_unset(self: BaseModel, context: Any, /) -> None:
+    return None
 
 
 class SoftDeletableDocument(WellnessDocument):
