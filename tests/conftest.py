@@ -8,6 +8,7 @@ starts one); when that is unset, the session starts its own with
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -18,11 +19,36 @@ from pathlib import Path
 import pytest
 
 from tests.support.models import TEST_MODELS
+from tests.support.phi_scan import PhiLogScanner, collect_markers
 from wellness_repo import AccessContext, DatabaseManager, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM = AccessContext.system("tests")
 BACKENDS = ("embedded", "mongodb")
+PHI_SCANNER = PhiLogScanner(collect_markers(ROOT / "tests"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Watch every log line of the run for the test data's personal details.
+
+    The package's and the driver's loggers run at DEBUG for the whole suite, so
+    the most talkative setting an operator could choose is the one checked.
+    """
+    logging.getLogger().addHandler(PHI_SCANNER)
+    for name in ("wellness_repo", "pymongo"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+@pytest.fixture(autouse=True)
+def no_phi_in_logs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test during which any log line carried personal data."""
+    PHI_SCANNER.current_test = request.node.nodeid
+    already = len(PHI_SCANNER.leaks)
+    yield
+    leaks = PHI_SCANNER.leaks[already:]
+    assert not leaks, "personal data reached a log line: " + "; ".join(
+        f"{leak.kind} via logger {leak.logger}" for leak in leaks
+    )
 
 
 @pytest.fixture(scope="session")
