@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: the two backends, a fresh database per test,
+"""Fixtures shared by every test: the two backends, an empty database per test,
 and the real MongoDB test server.
 
 The real server comes from ``WELLNESS_TEST_MONGODB_URI`` (``scripts/test.sh``
@@ -8,12 +8,14 @@ starts one); when that is unset, the session starts its own with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ import pytest
 from tests.support.models import TEST_MODELS
 from tests.support.phi_scan import PhiLogScanner, collect_markers
 from wellness_repo import AccessContext, DatabaseManager, connect
+from wellness_repo.security.field_cipher import CsfleCipher
+from wellness_repo.security.policy import PermitAllPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM = AccessContext.system("tests")
@@ -81,11 +85,27 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def open_database(uri: str | None) -> DatabaseManager:
-    """A connection to a new, uniquely named database with indexes applied."""
+def cipher_for(database: str) -> CsfleCipher:
+    """The real field cipher, with its key vault inside the test's database, so
+    keys go with the test's data and one test's erasures never reach another's."""
+    return CsfleCipher(key_vault_namespace=f"{database}.__keyVault")
+
+
+async def open_database(uri: str | None, name: str | None = None) -> DatabaseManager:
+    """A connection to a new, uniquely named database with indexes applied.
+
+    The storage contract tests run under ``PermitAllPolicy``: they act as
+    clinicians without seeding the care relationships the role policy would ask
+    for. The role policy has its own suites (``test_access_*``, the break-glass
+    and journal-sharing tests) over every repository, and README's examples run
+    with the defaults ``connect`` installs.
+    """
+    name = name or f"test_{uuid.uuid4().hex[:16]}"
     return await connect(
         uri,
-        f"test_{uuid.uuid4().hex[:16]}",
+        name,
+        policy=PermitAllPolicy(),
+        cipher=cipher_for(name),
         context=SYSTEM,
         document_models=TEST_MODELS,
         apply_indexes=True,
@@ -98,21 +118,89 @@ async def drop_and_close(manager: DatabaseManager) -> None:
     await manager.close()
 
 
-@pytest.fixture
-async def db(backend: str, mongodb_uri: str) -> AsyncIterator[DatabaseManager]:
-    """A fresh database on the parametrized backend, under a system context."""
-    manager = await open_database(None if backend == "embedded" else mongodb_uri)
-    try:
-        yield manager
-    finally:
+@pytest.fixture(scope="session")
+def shared_database(mongodb_uri: str) -> Iterator[str]:
+    """One real-server database with every index applied, reused by the tests.
+
+    Creating a database with all of its collections and indexes takes about a
+    second on the test server; emptying the collections after a test takes a few
+    milliseconds. Tests that change indexes open a database of their own.
+    """
+    name = f"test_shared_{uuid.uuid4().hex[:12]}"
+
+    async def prepare() -> None:
+        manager = await open_database(mongodb_uri, name)
+        await manager.close()
+
+    async def remove() -> None:
+        manager = await connect(mongodb_uri, name, context=SYSTEM, apply_indexes=False)
         await drop_and_close(manager)
+
+    # Session fixtures may first be asked for from inside a test's event loop,
+    # so the set-up and tear-down run on a loop of their own.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, prepare()).result()
+        yield name
+        worker.submit(asyncio.run, remove()).result()
+
+
+async def reuse_database(uri: str, name: str) -> DatabaseManager:
+    """A connection to the shared test database, whose indexes are in place."""
+    return await connect(
+        uri,
+        name,
+        context=SYSTEM,
+        document_models=TEST_MODELS,
+        apply_indexes=False,
+        policy=PermitAllPolicy(),
+        cipher=cipher_for(name),
+    )
+
+
+async def empty_and_close(manager: DatabaseManager, uri: str) -> None:
+    """Delete every document a test left in the shared database, keeping indexes."""
+    if manager.is_closed:
+        await manager.close()
+        manager = await reuse_database(uri, manager.database_name)
+    try:
+        database = manager.database
+        names = await database.list_collection_names()
+        await asyncio.gather(*(database[name].delete_many({}) for name in names))
+    finally:
+        await manager.close()
 
 
 @pytest.fixture
-async def mongo_db(mongodb_uri: str) -> AsyncIterator[DatabaseManager]:
-    """A fresh database on the real server only."""
-    manager = await open_database(mongodb_uri)
+async def db(
+    backend: str, request: pytest.FixtureRequest
+) -> AsyncIterator[DatabaseManager]:
+    """An empty database on the parametrized backend, under a system context.
+
+    Embedded: a new in-process database. Real server: the shared test database,
+    emptied again when the test ends.
+    """
+    if backend == "embedded":
+        manager = await open_database(None)
+        try:
+            yield manager
+        finally:
+            await drop_and_close(manager)
+        return
+    uri = request.getfixturevalue("mongodb_uri")
+    manager = await reuse_database(uri, request.getfixturevalue("shared_database"))
     try:
         yield manager
     finally:
-        await drop_and_close(manager)
+        await empty_and_close(manager, uri)
+
+
+@pytest.fixture
+async def mongo_db(
+    mongodb_uri: str, shared_database: str
+) -> AsyncIterator[DatabaseManager]:
+    """The shared real-server test database, emptied when the test ends."""
+    manager = await reuse_database(mongodb_uri, shared_database)
+    try:
+        yield manager
+    finally:
+        await empty_and_close(manager, mongodb_uri)

@@ -55,6 +55,40 @@ def _parser() -> argparse.ArgumentParser:
     health = commands.add_parser("health", help="check the database connection")
     _connection_options(health)
     health.set_defaults(run=_run_health)
+
+    audit = commands.add_parser(
+        "audit", help="check the audit trail's hash chain for tampering"
+    )
+    audit.add_argument("action", choices=("verify",))
+    audit.add_argument(
+        "--expected-tail",
+        type=int,
+        default=None,
+        help="the last sequence an earlier verify printed; a chain ending before "
+        "it lost entries from its end",
+    )
+    audit.add_argument(
+        "--expected-mac",
+        default=None,
+        help="the MAC an earlier verify printed with that sequence; another entry "
+        "there means the chain was cut back and written anew",
+    )
+    _connection_options(audit)
+    audit.set_defaults(run=_run_audit)
+
+    keys = commands.add_parser(
+        "keys", help="rewrap the data keys of field encryption (key rotation)"
+    )
+    keys.add_argument("action", choices=("rotate",))
+    keys.add_argument(
+        "--new-local-key-env",
+        metavar="VAR",
+        help="move to the new local master key (base64) held in this variable",
+    )
+    keys.add_argument("--to-provider", help="move to this KMS: aws, azure or gcp")
+    keys.add_argument("--master-key", help="the new KMS's master-key spec, as JSON")
+    _connection_options(keys)
+    keys.set_defaults(run=_run_keys)
     return parser
 
 
@@ -140,6 +174,67 @@ async def _run_health(args: argparse.Namespace) -> int:
         f"{'yes' if report.transactions else 'no'}"
     )
     return 0 if report.ok else 1
+
+
+async def _run_audit(args: argparse.Namespace) -> int:
+    from wellness_repo.errors import ValidationError
+    from wellness_repo.repositories.audit import AuditLogRepository
+    from wellness_repo.security.context import PurposeOfUse, UserRole
+
+    if not args.uri:
+        print("audit: give --uri or set WELLNESS_MONGODB_URI", file=sys.stderr)
+        return 2
+    auditor = AccessContext(
+        actor_id="system:audit-verify", role=UserRole.SYSTEM, purpose=PurposeOfUse.AUDIT
+    )
+    try:
+        db = await connect(
+            args.uri, args.database, context=auditor, apply_indexes=False
+        )
+        try:
+            result = await AuditLogRepository(db).verify_audit_chain(
+                expected_tail=args.expected_tail, expected_mac=args.expected_mac
+            )
+        finally:
+            await db.close()
+    except ValidationError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return 2
+    if result.problem is None:
+        print(
+            f"audit chain intact: {result.entries_checked} entries; last sequence "
+            f"{result.last_sequence}, mac {result.last_mac}"
+        )
+        return 0
+    problem = result.problem
+    print(
+        f"audit chain broken at sequence {problem.sequence} "
+        f"(entry {problem.entry_id or 'none'}): {problem.kind.value}; "
+        f"{result.entries_checked} entries intact before it"
+    )
+    return 1
+
+
+async def _run_keys(args: argparse.Namespace) -> int:
+    from wellness_repo.errors import ValidationError
+    from wellness_repo.security.key_management import rotate_keys_from_command_line
+
+    if not args.uri:
+        print("keys: give --uri or set WELLNESS_MONGODB_URI", file=sys.stderr)
+        return 2
+    try:
+        count = await rotate_keys_from_command_line(
+            args.uri,
+            args.database,
+            new_key_env=args.new_local_key_env,
+            provider=args.to_provider,
+            master_key_json=args.master_key,
+        )
+    except ValidationError as exc:
+        print(f"keys: {exc}", file=sys.stderr)
+        return 2
+    print(f"rewrapped {count} data key(s)")
+    return 0
 
 
 if __name__ == "__main__":

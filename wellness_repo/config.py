@@ -48,3 +48,116 @@ class Settings(BaseSettings):
         default=None,
         description="create missing indexes at connect; default: only when embedded",
     )
+    # Login sessions (issue 4): the longest a session lives, and how long unused.
+    session_lifetime_minutes: int = Field(
+        default=720,
+        ge=1,
+        le=43_200,
+        description="absolute lifetime of a login session; callers may ask for less",
+    )
+    session_idle_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=1_440,
+        description="a session unused this long ends (automatic logoff)",
+    )
+    # Accounts (issue 4): lockout after failed sign-ins, password hashing cost, MFA.
+    lockout_threshold: int = Field(
+        default=5, ge=1, le=100, description="failed sign-ins that lock an account"
+    )
+    lockout_minutes: int = Field(
+        default=15, ge=1, le=1_440, description="how long a lockout lasts"
+    )
+    password_time_cost: int = Field(
+        default=2, ge=2, le=20, description="argon2id passes (OWASP minimum 2)"
+    )
+    password_memory_kib: int = Field(
+        default=19_456,
+        ge=19_456,
+        le=4_194_304,
+        description="argon2id memory per hash in KiB (OWASP minimum 19456)",
+    )
+    password_parallelism: int = Field(
+        default=1, ge=1, le=16, description="argon2id lanes"
+    )
+    failed_sign_in_floor_ms: int = Field(
+        default=250,
+        ge=0,
+        le=5_000,
+        description="a refused sign-in takes at least this long, so an unknown "
+        "email cannot be told from a wrong password by timing",
+    )
+    totp_issuer: str = Field(
+        default="Wellness",
+        min_length=1,
+        max_length=64,
+        description="the name authenticator apps show next to the account",
+    )
+    # Audit trail (issue 4): the chain's HMAC key, and how long entries are kept.
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the audit chain: hex or base64, at least 32 bytes; "
+        "checked when the audit chain starts",
+    )
+    require_keys: bool = Field(
+        default=False,
+        description="refuse to start without configured keys (no development keys)",
+    )
+    audit_retention_years: int = Field(
+        default=6,
+        ge=6,
+        le=100,
+        description="years audit entries are kept (HIPAA: at least six)",
+    )
+    # Field-level encryption (issue 4): the local master key and the key vault.
+    local_master_key: SecretStr | None = Field(
+        default=None,
+        description="base64 of 96 random bytes wrapping the data keys; unset means "
+        "a development key (refused when require_keys is set)",
+    )
+    key_vault_namespace: str = Field(
+        default="encryption.__keyVault",
+        pattern=r"^[^.\s$/\\]+\.[^\s$]+$",
+        description="database.collection of the data keys on a real server",
+    )
+    # Access control (issue 4): break-glass limit, care-directory cache lifetime.
+    break_glass_max_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=1_440,
+        description="the longest an emergency (break-glass) grant may last",
+    )
+    access_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="how long a clinician's patient list is reused before it is "
+        "looked up again; bounds how late another process's revocation is seen",
+    )
+    # Crisis response (issue 5): duplicate window, alert retries, plan reviews.
+    crisis_duplicate_window_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=1_440,
+        description="repeats of a crisis episode this soon after it was detected "
+        "update the open detection instead of raising another",
+    )
+    crisis_alert_retry_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=3_600,
+        description="wait before the first retry of a failed crisis alert; "
+        "doubled for each further failure",
+    )
+    crisis_alert_max_retry_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        le=86_400,
+        description="the longest wait between retries of a failed crisis alert",
+    )
+    safety_plan_review_days: int = Field(
+        default=90,
+        ge=1,
+        le=365,
+        description="a new safety plan version is due for review this many days on",
+    )

@@ -9,7 +9,11 @@ Every error raised by the package derives from ``RepositoryError``::
      +-- DuplicateError              a unique rule would be broken (email, licence)
      +-- ConcurrencyError            the record changed since it was read
      +-- AccessDeniedError           the access context may not do this
+     |    +-- SessionExpiredError   a login session is revoked, expired or idle
+     |    +-- AuthenticationError   a sign-in or second factor was not accepted
+     |         +-- AccountLockedError  too many failures: locked until a set time
      +-- BackendCapabilityError      the embedded backend cannot do this
+     +-- DataErasedError             a patient's data key was erased (crypto-shredding)
 
 Each error carries the entity name and the record id where there is one, and the
 original exception as ``cause`` (also chained as ``__cause__``). None of them ever
@@ -18,17 +22,22 @@ carries a field *value*: messages end up in logs, and values may be PHI.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import errors as driver_errors
 
 __all__ = [
     "AccessDeniedError",
+    "AccountLockedError",
+    "AuthenticationError",
     "BackendCapabilityError",
     "ConcurrencyError",
+    "DataErasedError",
     "DuplicateError",
     "NotFoundError",
     "RepositoryError",
+    "SessionExpiredError",
     "ValidationError",
     "translate_driver_error",
 ]
@@ -148,6 +157,66 @@ class ConcurrencyError(RepositoryError):
 
 class AccessDeniedError(RepositoryError, PermissionError):
     """The current access context may not perform this operation."""
+
+
+class AuthenticationError(AccessDeniedError):
+    """A sign-in (password, one-time code or recovery code) was not accepted.
+
+    The message is the same whether or not the account exists.
+    """
+
+
+class AccountLockedError(AuthenticationError):
+    """The account is locked after repeated failed sign-ins.
+
+    Args:
+        locked_until: when the lock ends (UTC); sign-in is refused until then,
+            even with the right password.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        locked_until: datetime,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, entity=entity, entity_id=entity_id, cause=cause)
+        self.locked_until = locked_until
+
+
+class SessionExpiredError(AccessDeniedError):
+    """A login session can no longer be used; the user must sign in again.
+
+    Args:
+        reason: ``"revoked"`` (signed out, or ended by a password change),
+            ``"expired"`` (past its absolute lifetime), ``"idle"`` (unused for
+            longer than the idle timeout) or ``"unknown"`` (the token matches no
+            session: never issued, or removed long after it ended).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, entity=entity, entity_id=entity_id, cause=cause)
+        self.reason = reason
+
+
+class DataErasedError(RepositoryError):
+    """The record's encrypted fields belong to a patient whose data key was erased
+    (crypto-shredding): the ciphertext is still stored, but nobody can read it.
+
+    ``entity`` and ``entity_id`` name the first such record met; other patients'
+    records stay readable.
+    """
 
 
 class BackendCapabilityError(RepositoryError, NotImplementedError):

@@ -11,20 +11,38 @@ import logging
 from typing import Any, overload
 
 from wellness_repo.database.manager import DatabaseManager
+from wellness_repo.models.administration import UserAccount
+from wellness_repo.models.audit import AuditLog
 from wellness_repo.models.care import CareTeam, Provider
 from wellness_repo.models.clinical import TherapeuticRelationship
+from wellness_repo.models.crisis import CrisisDetection, CrisisNotification
 from wellness_repo.models.engagement import MoodEntry
+from wellness_repo.models.journals import JournalEntry
+from wellness_repo.models.mood_goals import MoodGoal
 from wellness_repo.models.referrals import Referral
+from wellness_repo.models.safety_plans import SafetyPlan
+from wellness_repo.models.security_events import SecurityEvent, UserSession
 from wellness_repo.models.sessions import ClinicalSignal, TherapySession
 from wellness_repo.models.treatment_plans import TreatmentPlan
+from wellness_repo.repositories.accounts import UserAccountRepository
+from wellness_repo.repositories.audit import AuditLogRepository
 from wellness_repo.repositories.care import ProviderRepository
 from wellness_repo.repositories.care_teams import CareTeamRepository
 from wellness_repo.repositories.clinical import (
     TherapeuticRelationshipRepository,
     TreatmentPlanRepository,
 )
+from wellness_repo.repositories.crisis import CrisisDetectionRepository
 from wellness_repo.repositories.engagement import MoodEntryRepository
+from wellness_repo.repositories.journals import JournalRepository
+from wellness_repo.repositories.mood_goals import MoodGoalRepository
+from wellness_repo.repositories.notifications import CrisisNotificationRepository
 from wellness_repo.repositories.referrals import ReferralRepository
+from wellness_repo.repositories.safety_plans import SafetyPlanRepository
+from wellness_repo.repositories.security_events import (
+    SecurityEventRepository,
+    UserSessionRepository,
+)
 from wellness_repo.repositories.sessions import (
     ClinicalSignalRepository,
     TherapySessionRepository,
@@ -33,19 +51,30 @@ from wellness_repo.repository.sync import BaseRepository, SyncDatabaseManager
 
 __all__ = [
     "REPOSITORY_CLASSES",
+    "create_audit_log_repository",
     "create_care_team_repository",
     "create_clinical_signal_repository",
+    "create_crisis_detection_repository",
+    "create_crisis_notification_repository",
+    "create_journal_entry_repository",
     "create_mood_entry_repository",
+    "create_mood_goal_repository",
     "create_provider_repository",
     "create_referral_repository",
+    "create_safety_plan_repository",
+    "create_security_event_repository",
     "create_therapeutic_relationship_repository",
     "create_therapy_session_repository",
     "create_treatment_plan_repository",
+    "create_user_account_repository",
+    "create_user_session_repository",
 ]
 
 # Every repository class, for commands that visit each kind of record.
 REPOSITORY_CLASSES: tuple[type[Any], ...] = (
     MoodEntryRepository,
+    MoodGoalRepository,
+    JournalRepository,
     TherapeuticRelationshipRepository,
     TreatmentPlanRepository,
     TherapySessionRepository,
@@ -53,6 +82,13 @@ REPOSITORY_CLASSES: tuple[type[Any], ...] = (
     ProviderRepository,
     ReferralRepository,
     CareTeamRepository,
+    UserSessionRepository,
+    SecurityEventRepository,
+    UserAccountRepository,
+    AuditLogRepository,
+    CrisisDetectionRepository,
+    CrisisNotificationRepository,
+    SafetyPlanRepository,
 )
 
 
@@ -83,6 +119,44 @@ def create_mood_entry_repository(
     """The repository of patients' mood entries."""
     built: MoodEntryRepository | BaseRepository[MoodEntry] = _build(
         MoodEntryRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_journal_entry_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> JournalRepository: ...
+@overload
+def create_journal_entry_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[JournalEntry]: ...
+def create_journal_entry_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> JournalRepository | BaseRepository[JournalEntry]:
+    """The repository of patients' journal entries, with the crisis hook."""
+    built: JournalRepository | BaseRepository[JournalEntry] = _build(
+        JournalRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_mood_goal_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> MoodGoalRepository: ...
+@overload
+def create_mood_goal_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[MoodGoal]: ...
+def create_mood_goal_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> MoodGoalRepository | BaseRepository[MoodGoal]:
+    """The repository of patients' mood goals and their progress."""
+    built: MoodGoalRepository | BaseRepository[MoodGoal] = _build(
+        MoodGoalRepository, db_manager, logger
     )
     return built
 
@@ -216,5 +290,138 @@ def create_care_team_repository(
     """The repository of patients' multidisciplinary care teams."""
     built: CareTeamRepository | BaseRepository[CareTeam] = _build(
         CareTeamRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_user_session_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> UserSessionRepository: ...
+@overload
+def create_user_session_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[UserSession]: ...
+def create_user_session_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> UserSessionRepository | BaseRepository[UserSession]:
+    """The repository of signed-in sessions: open, check, slide and end them."""
+    built: UserSessionRepository | BaseRepository[UserSession] = _build(
+        UserSessionRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_security_event_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> SecurityEventRepository: ...
+@overload
+def create_security_event_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[SecurityEvent]: ...
+def create_security_event_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> SecurityEventRepository | BaseRepository[SecurityEvent]:
+    """The append-only security record: sign-ins, lockouts, MFA, session ends."""
+    built: SecurityEventRepository | BaseRepository[SecurityEvent] = _build(
+        SecurityEventRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_user_account_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> UserAccountRepository: ...
+@overload
+def create_user_account_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[UserAccount]: ...
+def create_user_account_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> UserAccountRepository | BaseRepository[UserAccount]:
+    """The repository of user accounts: sign-up, sign-in, lockout and MFA."""
+    built: UserAccountRepository | BaseRepository[UserAccount] = _build(
+        UserAccountRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_audit_log_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> AuditLogRepository: ...
+@overload
+def create_audit_log_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[AuditLog]: ...
+def create_audit_log_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> AuditLogRepository | BaseRepository[AuditLog]:
+    """The tamper-evident audit trail: logged actions, verification, reports."""
+    built: AuditLogRepository | BaseRepository[AuditLog] = _build(
+        AuditLogRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_crisis_detection_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> CrisisDetectionRepository: ...
+@overload
+def create_crisis_detection_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[CrisisDetection]: ...
+def create_crisis_detection_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> CrisisDetectionRepository | BaseRepository[CrisisDetection]:
+    """Crisis detections: recording, escalation, response times."""
+    built: CrisisDetectionRepository | BaseRepository[CrisisDetection] = _build(
+        CrisisDetectionRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_crisis_notification_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> CrisisNotificationRepository: ...
+@overload
+def create_crisis_notification_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[CrisisNotification]: ...
+def create_crisis_notification_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> CrisisNotificationRepository | BaseRepository[CrisisNotification]:
+    """The crisis alert outbox that senders claim alerts from."""
+    built: CrisisNotificationRepository | BaseRepository[CrisisNotification] = _build(
+        CrisisNotificationRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_safety_plan_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> SafetyPlanRepository: ...
+@overload
+def create_safety_plan_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[SafetyPlan]: ...
+def create_safety_plan_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> SafetyPlanRepository | BaseRepository[SafetyPlan]:
+    """Patients' Stanley-Brown safety plans, with versions and sign-off."""
+    built: SafetyPlanRepository | BaseRepository[SafetyPlan] = _build(
+        SafetyPlanRepository, db_manager, logger
     )
     return built

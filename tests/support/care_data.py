@@ -26,6 +26,7 @@ from wellness_repo.models.referrals import (
     REFERRAL_TRANSITIONS,
     ReferralStatus,
 )
+from wellness_repo.security.encrypted_fields import plan_update
 
 REFERRING_THERAPIST = "therapist_456"
 RECEIVING_PSYCHIATRIST = "psychiatrist_789"
@@ -162,6 +163,15 @@ class SealingCipher:
 
     async def encrypt_value(self, entity: type[Any], path: str, value: Any) -> Any:
         return _seal(value)
+
+    async def encrypt_update(
+        self, entity: type[Any], update: dict[str, Any], patient_id: str | None
+    ) -> dict[str, Any]:
+        copied, slots = plan_update(entity, update)
+        for slot in slots:
+            if not (isinstance(slot.value, str) and slot.value.startswith(_SEAL)):
+                slot.holder[slot.key] = _seal(slot.value)
+        return copied
 
 
 async def open_sealed_database(uri: str | None) -> DatabaseManager:

@@ -108,8 +108,13 @@ def _pinned_index_scan(sort_stage: dict[str, Any]) -> bool:
 
 
 def _is_point(interval: str) -> bool:
-    low, _, high = interval.strip("[]()").partition(", ")
-    return interval.startswith("[") and interval.endswith("]") and low == high
+    # "[v, v]" with v itself free to hold ", " (BinData(6, ...) of an encrypted
+    # lookup), so the two halves are compared rather than split at a comma.
+    if not (interval.startswith("[") and interval.endswith("]")):
+        return False
+    inner = interval[1:-1]
+    half, odd = divmod(len(inner) - 2, 2)
+    return not odd and inner == f"{inner[:half]}, {inner[:half]}"
 
 
 def _first_cursor_stage(explained: dict[str, Any]) -> dict[str, Any]:

@@ -39,10 +39,13 @@ from wellness_repo.errors import (
     translate_driver_error,
 )
 from wellness_repo.models.base import WellnessDocument
-from wellness_repo.security.audit import Auditor, LoggingAuditor
+from wellness_repo.security.audit import Auditor
+from wellness_repo.security.chained_auditor import ChainedAuditor
 from wellness_repo.security.context import AccessContext
-from wellness_repo.security.encryption import FieldCipher, PlaintextCipher
-from wellness_repo.security.policy import AccessPolicy, PermitAllPolicy
+from wellness_repo.security.encryption import FieldCipher
+from wellness_repo.security.field_cipher import CsfleCipher
+from wellness_repo.security.policy import AccessPolicy
+from wellness_repo.security.role_policy import RolePolicy
 
 __all__ = ["BackendKind", "DatabaseManager", "HealthReport", "connect"]
 
@@ -115,6 +118,11 @@ class DatabaseManager:
     def is_embedded(self) -> bool:
         """Whether the data lives in this process."""
         return self.backend is BackendKind.EMBEDDED
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`close` has run."""
+        return self._closed
 
     @property
     def supports_transactions(self) -> bool:
@@ -350,9 +358,9 @@ async def connect(
         settings=settings,
         default_context=context,
         document_models=models,
-        policy=policy or PermitAllPolicy(),
-        cipher=cipher or PlaintextCipher(),
-        auditor=auditor or LoggingAuditor(),
+        policy=policy or RolePolicy(),
+        cipher=cipher or CsfleCipher(),
+        auditor=auditor or ChainedAuditor(),
         replica_set=replica_set,
     )
     try:

@@ -31,6 +31,7 @@ from wellness_repo.models.types import (
     new_id,
     utc_now,
 )
+from wellness_repo.security.access_rules import AccessRule, RecordKind
 
 __all__ = [
     "CARE_MODELS",
@@ -141,6 +142,7 @@ class Provider(SoftDeletableDocument):
 
     ID_NAME: ClassVar[str] = "provider_id"
     PATIENT_FIELD: ClassVar[str | None] = None
+    ACCESS: ClassVar[AccessRule] = AccessRule(RecordKind.PROVIDER_DIRECTORY)
 
     first_name: PersonName
     last_name: PersonName
@@ -307,6 +309,7 @@ class CareTeam(SoftDeletableDocument):
 
     ID_NAME: ClassVar[str] = "team_id"
     PATIENT_FIELD: ClassVar[str | None] = "patient_id"
+    ACCESS: ClassVar[AccessRule] = AccessRule(RecordKind.CLINICAL)
 
     patient_id: PersonId
     primary_provider_id: PersonId

@@ -28,6 +28,7 @@ from wellness_repo.models.clinical_fields import (
 )
 from wellness_repo.models.treatment_plans import TreatmentPlan
 from wellness_repo.models.types import CalendarDate, UtcDatetime
+from wellness_repo.security.access_rules import AccessRule, RecordKind
 
 __all__ = [
     "CLINICAL_MODELS",
@@ -125,6 +126,10 @@ class TherapeuticRelationship(SoftDeletableDocument):
 
     ID_NAME: ClassVar[str] = "relationship_id"
     PATIENT_FIELD: ClassVar[str | None] = "patient_id"
+    # The therapist sees (and activates) the relationship before it grants care.
+    ACCESS: ClassVar[AccessRule] = AccessRule(
+        RecordKind.CLINICAL, provider_fields=("therapist_id",)
+    )
 
     patient_id: PersonId
     therapist_id: PersonId

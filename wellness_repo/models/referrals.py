@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from wellness_repo.models.base import EmbeddedModel, SoftDeletableDocument
 from wellness_repo.models.types import CalendarDate, Encrypted, UtcDatetime, utc_now
+from wellness_repo.security.access_rules import AccessRule, RecordKind
 
 __all__ = [
     "OPEN_REFERRAL_STATUSES",
@@ -204,6 +205,12 @@ class Referral(SoftDeletableDocument):
 
     ID_NAME: ClassVar[str] = "referral_id"
     PATIENT_FIELD: ClassVar[str | None] = "patient_id"
+    # The receiving provider sees and answers the referral before taking the
+    # patient into care.
+    ACCESS: ClassVar[AccessRule] = AccessRule(
+        RecordKind.CLINICAL,
+        provider_fields=("referring_provider_id", "receiving_provider_id"),
+    )
 
     patient_id: PersonId
     referring_provider_id: PersonId

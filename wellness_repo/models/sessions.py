@@ -35,6 +35,7 @@ from wellness_repo.models.types import (
     new_id,
     utc_now,
 )
+from wellness_repo.security.access_rules import AccessRule, RecordKind
 
 __all__ = [
     "SESSIONS_MODELS",
@@ -250,6 +251,11 @@ class TherapySession(SoftDeletableDocument):
 
     ID_NAME: ClassVar[str] = "session_id"
     PATIENT_FIELD: ClassVar[str | None] = "patient_id"
+    ACCESS: ClassVar[AccessRule] = AccessRule(
+        RecordKind.CLINICAL,
+        author_only=(("psychotherapy_notes", "psychotherapy_notes_author_id"),),
+        detail_fields=("session_notes",),
+    )
 
     relationship_id: RecordId
     patient_id: RecordId
@@ -395,6 +401,7 @@ class ClinicalSignal(WellnessDocument):
 
     ID_NAME: ClassVar[str] = "signal_id"
     PATIENT_FIELD: ClassVar[str | None] = "patient_id"
+    ACCESS: ClassVar[AccessRule] = AccessRule(RecordKind.CLINICAL_WORKFLOW)
 
     patient_id: RecordId
     source: SignalSource

@@ -39,6 +39,7 @@ from wellness_repo.models.types import (
     UtcDatetime,
     new_id,
 )
+from wellness_repo.security.access_rules import AccessRule, RecordKind
 
 __all__ = [
     "PHASE_TRANSITIONS",
@@ -254,6 +255,7 @@ class TreatmentPlan(SoftDeletableDocument):
 
     ID_NAME: ClassVar[str] = "plan_id"
     PATIENT_FIELD: ClassVar[str | None] = "patient_id"
+    ACCESS: ClassVar[AccessRule] = AccessRule(RecordKind.CLINICAL)
 
     patient_id: PersonId
     therapist_id: PersonId

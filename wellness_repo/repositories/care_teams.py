@@ -155,10 +155,9 @@ class CareTeamRepository(AsyncBaseRepository[CareTeam]):
                 entity=self._entity,
                 entity_id=team_id,
             )
-        stored = await self._encrypt({"meetings": [meeting.model_dump()]})
         updated = await self._atomic_update(
             team_id,
-            {"$push": {"meetings": stored["meetings"][0]}},
+            {"$push": {"meetings": meeting.model_dump()}},
             guard={"status": CareTeamStatus.ACTIVE.value},
             changed=("meetings",),
         )

@@ -130,12 +130,11 @@ class ReferralRepository(AsyncBaseRepository[Referral]):
             changed_by=self._context().actor_id,
             notes=note,
         )
-        stored = await self._encrypt({"status_history": [change.model_dump()]})
         updated = await self._atomic_update(
             referral_id,
             {
                 "$set": {"status": target.value},
-                "$push": {"status_history": stored["status_history"][0]},
+                "$push": {"status_history": change.model_dump()},
             },
             guard={"status": current.status.value},
             changed=("status", "status_history"),
@@ -227,12 +226,11 @@ class ReferralRepository(AsyncBaseRepository[Referral]):
         expiry = calendar_day(
             expires_on, field="expires_on", entity=self._entity, entity_id=referral_id
         )
-        stored = await self._encrypt({"authorization_number": number})
         updated = await self._atomic_update(
             referral_id,
             {
                 "$set": {
-                    "authorization_number": stored["authorization_number"],
+                    "authorization_number": number,
                     "authorization_expires_on": (
                         expiry.isoformat() if expiry is not None else None
                     ),
@@ -278,10 +276,9 @@ class ReferralRepository(AsyncBaseRepository[Referral]):
             )
         except PydanticValidationError as exc:
             raise validation_error(exc, self._entity, referral_id) from None
-        stored = await self._encrypt({"outcome": outcome.model_dump()})
         updated = await self._atomic_update(
             referral_id,
-            {"$set": {"outcome": stored["outcome"]}},
+            {"$set": {"outcome": outcome.model_dump()}},
             guard={"status": ReferralStatus.COMPLETED.value, "outcome": None},
             changed=("outcome",),
         )

@@ -59,6 +59,7 @@ from wellness_repo.repository.records import (
 )
 from wellness_repo.security.audit import AccessEvent
 from wellness_repo.security.context import AccessContext, current_context
+from wellness_repo.security.encrypted_fields import needs_patient_key
 from wellness_repo.security.policy import Operation
 
 __all__ = ["AsyncBaseRepository"]
@@ -204,9 +205,18 @@ class AsyncBaseRepository(Generic[T]):
             if owned_elsewhere in before:
                 document[owned_elsewhere] = before[owned_elsewhere]
         stored = await self._encrypt(document)
+        # The comparison for the audit is between plaintexts: random ciphertext
+        # differs on every write, changed or not.
+        (compared,) = await self.db.cipher.decrypt_documents(
+            self.entity_model, [dict(before)]
+        )
+        after = dict(document)
         for hidden in self._hidden_in(context, before):
             if hidden in before:
                 stored[hidden] = before[hidden]
+                after[hidden] = compared[hidden]
+        fields = changed_fields(compared, after, ignore=("_rev", "updated_at"))
+        await self._authorize_changes(context, entity.id, fields)
         result = await self._driver(
             self._collection.replace_one(
                 {**scope, REVISION_KEY: expected}, stored, **self._session()
@@ -216,7 +226,6 @@ class AsyncBaseRepository(Generic[T]):
         if result.matched_count == 0:
             await self._raise_missing_or_stale(scope, entity.id, expected)
         self.db.note_write(self._collection_name)
-        fields = changed_fields(before, stored, ignore=("_rev", "updated_at"))
         await self._audit(
             context,
             Operation.UPDATE,
@@ -617,6 +626,21 @@ class AsyncBaseRepository(Generic[T]):
             )
             raise
 
+    async def _authorize_changes(
+        self, context: AccessContext, entity_id: str, fields: Sequence[str]
+    ) -> None:
+        """Let the policy refuse a change of particular fields (an owner
+        unlocking their own account); a refusal is audited like any denial."""
+        check = getattr(self.db.policy, "check_changes", None)
+        if check is None or not fields:
+            return
+        try:
+            await check(self.entity_model, context, fields)
+        except AccessDeniedError as denial:
+            denial.entity = denial.entity or self._entity
+            await self._audit(context, Operation.UPDATE, (entity_id,), outcome="denied")
+            raise
+
     def _hidden_projection(self, context: AccessContext) -> dict[str, int] | None:
         hidden = self.db.policy.hidden_fields(self.entity_model, context)
         return dict.fromkeys(hidden, 0) if hidden else None
@@ -709,13 +733,17 @@ class AsyncBaseRepository(Generic[T]):
         query = await self._scoped_filter(
             context, Operation.UPDATE, {"_id": entity_id, **(guard or {})}
         )
+        await self._authorize_changes(context, entity_id, _written_fields(update))
         update = dict(update)
         update["$inc"] = {**update.get("$inc", {}), REVISION_KEY: 1}
         update["$set"] = {**update.get("$set", {}), "updated_at": utc_now()}
+        sealed = await self._sealed_update(query, update, entity_id)
+        if sealed is None:
+            return None
         raw = await self._driver(
             self._collection.find_one_and_update(
                 query,
-                update,
+                sealed,
                 return_document=ReturnDocument.AFTER,
                 projection=self._hidden_projection(context),
                 **self._session(),
@@ -736,6 +764,88 @@ class AsyncBaseRepository(Generic[T]):
         records = await self._load_many([raw])
         return records[0]
 
+    async def _sealed_update(
+        self, query: dict[str, Any], update: dict[str, Any], entity_id: str
+    ) -> dict[str, Any] | None:
+        """``update`` with the values it writes at encrypted paths encrypted.
+
+        A value only the record's patient key may encrypt needs that patient's
+        id, read first (it never changes); ``None`` if the record is not there.
+        """
+        patient_id = None
+        field = self._patient_field
+        if field is not None and needs_patient_key(self.entity_model, update):
+            owner = await self._driver(
+                self._collection.find_one(query, {field: 1}, **self._session()),
+                entity_id,
+            )
+            if owner is None:
+                return None
+            patient_id = owner.get(field)
+        return await self.db.cipher.encrypt_update(
+            self.entity_model, update, patient_id
+        )
+
+    async def _update_many(
+        self,
+        query: dict[str, Any],
+        update: dict[str, Any],
+        *,
+        changed: Sequence[str] = (),
+    ) -> int:
+        """Apply one MongoDB update to every visible record matching ``query``.
+
+        For domain acts over a set of records (ending all of a user's sessions).
+        The records are chosen first and the update is confined to them, so the
+        audit names exactly the ids it could touch; each changed record's revision
+        is increased and ``updated_at`` set. Returns how many records changed.
+        """
+        context = self._context()
+        scope = await self._scoped_filter(context, Operation.UPDATE, query)
+        keep = {"_id": 1, **({self._patient_field: 1} if self._patient_field else {})}
+        targets = await self._driver(
+            self._collection.find(scope, keep, **self._session()).to_list(None)
+        )
+        if not targets:
+            return 0
+        ids = [raw["_id"] for raw in targets]
+        await self._authorize_changes(context, str(ids[0]), _written_fields(update))
+        update = dict(update)
+        update["$inc"] = {**update.get("$inc", {}), REVISION_KEY: 1}
+        update["$set"] = {**update.get("$set", {}), "updated_at": utc_now()}
+        # A value only the patient's own key may encrypt is written once per
+        # patient; anything else goes out as one update.
+        groups: dict[str | None, list[Any]] = {}
+        per_patient = self._patient_field is not None and needs_patient_key(
+            self.entity_model, update
+        )
+        for raw in targets:
+            owner = raw.get(self._patient_field) if per_patient else None
+            groups.setdefault(owner, []).append(raw["_id"])
+        modified = 0
+        for patient_id, group in groups.items():
+            sealed = await self.db.cipher.encrypt_update(
+                self.entity_model, update, patient_id
+            )
+            result = await self._driver(
+                self._collection.update_many(
+                    {"$and": [scope, {"_id": {"$in": group}}]},
+                    sealed,
+                    **self._session(),
+                )
+            )
+            modified += int(result.modified_count)
+        if modified:
+            self.db.note_write(self._collection_name)
+        await self._audit(
+            context,
+            Operation.UPDATE,
+            tuple(str(entity_id) for entity_id in ids),
+            changed=changed,
+            patients=self._patients_of(targets),
+        )
+        return modified
+
     async def _aggregate(
         self, pipeline: Sequence[dict[str, Any]], *, match: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -753,7 +863,9 @@ class AsyncBaseRepository(Generic[T]):
             )
         )
         rows: list[dict[str, Any]] = await self._driver(cursor.to_list(None))
-        await self._audit(context, Operation.READ, (), scoped)
+        await self._audit(
+            context, Operation.READ, (), scoped, patients=self._patients_of([scoped])
+        )
         return rows
 
     async def _encrypt_lookups(self, query: Any) -> Any:
@@ -798,8 +910,10 @@ class AsyncBaseRepository(Generic[T]):
         name = self._patient_field
         if name is None:
             return ()
+        # A filter naming one patient (an aggregation's match) counts as that
+        # patient's document; operator values ({"$in": ...}) are not ids.
         found = {doc.get(name) for doc in documents}
-        return tuple(sorted(str(patient) for patient in found if patient))
+        return tuple(sorted(p for p in found if isinstance(p, str) and p))
 
     def _hidden_in(
         self, context: AccessContext, document: Mapping[str, Any]
@@ -916,6 +1030,17 @@ def _as_q(where: tuple[Q, ...], lookups: Mapping[str, Any]) -> Q:
                 "positional filters must be Q objects", field="where", rule="type"
             )
     return Q(*where, **lookups) if where else Q.from_mapping(lookups)
+
+
+def _written_fields(update: Mapping[str, Any]) -> list[str]:
+    """The top-level fields a MongoDB update document writes."""
+    names = {
+        path.split(".")[0]
+        for fields in update.values()
+        if isinstance(fields, Mapping)
+        for path in fields
+    }
+    return sorted(names - {REVISION_KEY, "updated_at"})
 
 
 def _inserted_count(exc: BaseException) -> int | None:

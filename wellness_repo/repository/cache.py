@@ -66,10 +66,15 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
                 hash(key)
             except TypeError:
                 return await method(self, *args, **kwargs)
-            store: dict[Any, tuple[float, tuple[int, int], Any]] = (
-                self.__dict__.setdefault("_result_cache", {})
+            store: dict[Any, tuple[float, Any, Any]] = self.__dict__.setdefault(
+                "_result_cache", {}
             )
-            generation = self.db.write_generation(self._collection_name)
+            # A cached answer also goes stale when the caller's reach changes
+            # (a relationship ended, a care team closed).
+            generation = (
+                self.db.write_generation(self._collection_name),
+                _access_version(self.db.policy, context),
+            )
             hit = store.get(key)
             now = time.monotonic()
             if hit is not None and hit[0] > now and hit[1] == generation:
@@ -87,3 +92,8 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
 
 def _identity(context: AccessContext) -> tuple[str, str, str]:
     return (context.actor_id, context.role.value, context.purpose.value)
+
+
+def _access_version(policy: object, context: AccessContext) -> Any:
+    version = getattr(policy, "access_version", None)
+    return version(context) if version is not None else None

@@ -46,7 +46,12 @@ class Auditor(Protocol):
     """Receives every access event the repositories produce."""
 
     async def record(self, event: AccessEvent) -> None:
-        """Keep ``event``; must not raise for an ordinary event."""
+        """Keep ``event``.
+
+        Raises:
+            RepositoryError: the event could not be kept. The repository call
+                fails with it: an access that cannot be audited does not succeed.
+        """
         ...
 
 

@@ -1,0 +1,326 @@
+"""The role policy's finer rules, on both backends: author-only psychotherapy
+notes, session notes hidden from care coordinators, shared journals, owners of
+accounts who may not raise their own privileges, and undeclared kinds of record.
+What grants care is in ``test_access_care``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from tests.conftest import BACKENDS
+from tests.support.access_data import (
+    NURSE,
+    PATIENT,
+    PSYCHIATRIST,
+    PSYCHOTHERAPY_NOTE,
+    THERAPIST,
+    ClinicDatabase,
+    ClinicDb,
+    SharedReflection,
+    actor_context,
+    clinic_database_on,
+    on_call_grant,
+    reseeded,
+    seed_accounts,
+    session_with_process_notes,
+)
+from tests.support.account_data import patient_account
+from tests.support.models import CarePlanRecord
+from wellness_repo import (
+    AccessDeniedError,
+    DatabaseManager,
+    QueryOptions,
+    TherapySession,
+    UserRole,
+    acting_as,
+)
+from wellness_repo.repositories.accounts import UserAccountRepository
+from wellness_repo.repositories.sessions import TherapySessionRepository
+from wellness_repo.repository.base import AsyncBaseRepository
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+NEW_PROCESS_NOTE = "Process note: she tested the frame by arriving late twice"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
+async def clinic_database(
+    request: pytest.FixtureRequest, mongodb_uri: str
+) -> AsyncIterator[ClinicDatabase]:
+    """One database per backend for the whole module."""
+    async with clinic_database_on(request.param, mongodb_uri) as database:
+        yield database
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def clinic(clinic_database: ClinicDatabase) -> ClinicDb:
+    """The clinic seeded afresh for one test."""
+    return await reseeded(clinic_database)
+
+
+# ---------------------------------------------------------- psychotherapy notes
+
+
+async def test_the_author_reads_their_psychotherapy_notes(clinic: ClinicDb) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+
+    with acting_as(actor_context("therapist")):
+        session = await sessions.get(clinic.clinic.session)
+
+    assert session.psychotherapy_notes == PSYCHOTHERAPY_NOTE
+    assert session.psychotherapy_notes_author_id == THERAPIST
+
+
+@pytest.mark.parametrize("actor", ["psychiatrist", "nurse", "coordinator", "patient"])
+async def test_psychotherapy_notes_are_absent_for_everyone_but_their_author(
+    clinic: ClinicDb, actor: str
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+
+    with acting_as(actor_context(actor)):
+        session = await sessions.get(clinic.clinic.session)
+        listed = await sessions.patient_sessions(PATIENT)
+
+    for record in (session, *listed.items):
+        assert record.psychotherapy_notes is None
+        assert "psychotherapy_notes" not in record.model_fields_set
+        assert "psychotherapy_notes_author_id" not in record.model_fields_set
+
+
+async def test_a_projection_naming_psychotherapy_notes_still_hides_them(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+
+    with acting_as(actor_context("psychiatrist")):
+        page = await sessions.list_all(
+            QueryOptions(
+                filters={"patient_id": PATIENT}, fields=["psychotherapy_notes"]
+            )
+        )
+
+    assert [record.id for record in page.items] == [clinic.clinic.session]
+    assert "psychotherapy_notes" not in page.items[0].model_fields_set
+
+
+async def test_writing_psychotherapy_notes_in_another_clinicians_name_is_denied(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    forged = session_with_process_notes(psychotherapy_notes_author_id=THERAPIST)
+    before = await clinic.db.collection(TherapySession).count_documents({})
+
+    with acting_as(actor_context("psychiatrist")), pytest.raises(AccessDeniedError):
+        await sessions.create(forged)
+
+    assert await clinic.db.collection(TherapySession).count_documents({}) == before
+    assert clinic.auditor.events[-1].outcome == "denied"
+
+
+async def test_another_clinicians_edit_keeps_the_authors_psychotherapy_notes(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    with acting_as(actor_context("psychiatrist")):
+        seen = await sessions.get(clinic.clinic.session)
+
+        await sessions.update(seen.model_copy(update={"duration_minutes": 45}))
+
+    stored = await sessions.get(clinic.clinic.session)
+    assert stored.duration_minutes == 45
+    assert stored.psychotherapy_notes == PSYCHOTHERAPY_NOTE
+    assert stored.psychotherapy_notes_author_id == THERAPIST
+
+
+async def test_a_clinician_may_add_their_own_notes_to_a_session_without_any(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    bare = await sessions.create(
+        session_with_process_notes(
+            psychotherapy_notes=None, psychotherapy_notes_author_id=None
+        )
+    )
+    with acting_as(actor_context("psychiatrist")):
+        noted = bare.model_copy(
+            update={
+                "psychotherapy_notes": NEW_PROCESS_NOTE,
+                "psychotherapy_notes_author_id": PSYCHIATRIST,
+            }
+        )
+
+        await sessions.update(noted)
+
+    stored = await sessions.get(bare.id)
+    assert stored.psychotherapy_notes == NEW_PROCESS_NOTE
+    assert stored.psychotherapy_notes_author_id == PSYCHIATRIST
+
+
+# ------------------------------------------------- care coordinators and notes
+
+
+async def test_a_care_coordinator_sees_the_session_but_not_its_notes(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+
+    with acting_as(actor_context("coordinator")):
+        session = await sessions.get(clinic.clinic.session)
+
+    assert session.session_date is not None
+    assert "session_notes" not in session.model_fields_set
+
+
+async def test_a_care_coordinators_edit_keeps_the_session_notes(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    with acting_as(actor_context("coordinator")):
+        seen = await sessions.get(clinic.clinic.session)
+
+        await sessions.update(seen.model_copy(update={"duration_minutes": 60}))
+
+    stored = await sessions.get(clinic.clinic.session)
+    assert stored.duration_minutes == 60
+    assert stored.session_notes is not None
+
+
+async def test_a_care_coordinator_may_not_write_session_notes(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+
+    with acting_as(actor_context("coordinator")), pytest.raises(AccessDeniedError):
+        await sessions.create(
+            session_with_process_notes(
+                psychotherapy_notes=None, psychotherapy_notes_author_id=None
+            )
+        )
+
+
+# ------------------------------------------------------------- shared journals
+
+
+async def _reflections(db: DatabaseManager) -> AsyncBaseRepository[SharedReflection]:
+    repo: AsyncBaseRepository[SharedReflection] = AsyncBaseRepository(
+        db, model=SharedReflection
+    )
+    await repo.create(
+        SharedReflection(user_id=PATIENT, text="I want my therapist to read this")
+    )
+    await repo.create(
+        SharedReflection(
+            user_id=PATIENT,
+            text="Argued with my sister; I felt heard afterwards",
+            shared_with_care_team=True,
+        )
+    )
+    return repo
+
+
+async def test_clinicians_see_only_the_journal_entries_the_patient_shared(
+    clinic: ClinicDb,
+) -> None:
+    repo = await _reflections(clinic.db)
+
+    with acting_as(actor_context("therapist")):
+        page = await repo.list_all(QueryOptions(include_count=True))
+        counted = await repo.count()
+
+    assert [entry.shared_with_care_team for entry in page.items] == [True]
+    assert (page.total_count, counted) == (1, 1)
+
+
+async def test_the_patient_sees_all_her_journal_entries(clinic: ClinicDb) -> None:
+    repo = await _reflections(clinic.db)
+
+    with acting_as(actor_context("patient")):
+        counted = await repo.count()
+
+    assert counted == 2
+
+
+async def test_break_glass_does_not_open_unshared_journal_entries(
+    clinic: ClinicDb,
+) -> None:
+    repo = await _reflections(clinic.db)
+
+    with acting_as(on_call_grant()):
+        counted = await repo.count()
+
+    assert counted == 1
+
+
+# ------------------------------------------------------------ own accounts
+
+
+async def test_a_patient_may_rename_her_own_account(clinic: ClinicDb) -> None:
+    await seed_accounts(clinic.db, clinic.clinic)
+    accounts = UserAccountRepository(clinic.db)
+
+    with acting_as(actor_context("patient")):
+        mine = await accounts.get(PATIENT)
+        renamed = await accounts.update(mine.model_copy(update={"username": "j.avery"}))
+
+    assert renamed.username == "j.avery"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"role": UserRole.ADMIN}, {"role": UserRole.THERAPIST}],
+    ids=["to_admin", "to_clinician"],
+)
+async def test_nobody_raises_their_own_role(
+    clinic: ClinicDb, change: dict[str, object]
+) -> None:
+    await seed_accounts(clinic.db, clinic.clinic)
+    accounts = UserAccountRepository(clinic.db)
+    with acting_as(actor_context("patient")):
+        mine = await accounts.get(PATIENT)
+    mark = len(clinic.auditor.events)
+
+    with acting_as(actor_context("patient")), pytest.raises(AccessDeniedError):
+        await accounts.update(mine.model_copy(update=change))
+
+    assert clinic.auditor.denials_since(mark)
+    assert (await accounts.get(PATIENT)).role is UserRole.PATIENT
+
+
+async def test_a_clinician_cannot_relink_her_account_to_another_provider(
+    clinic: ClinicDb,
+) -> None:
+    accounts = UserAccountRepository(clinic.db)
+    own = await accounts.create(
+        patient_account(
+            id=f"account_{NURSE}",
+            username="nurse.okafor",
+            email="okafor@cedarclinic.example",
+            role=UserRole.NURSE,
+            provider_id=NURSE,
+        )
+    )
+    with acting_as(actor_context("nurse")):
+        mine = await accounts.get(own.id)
+
+        with pytest.raises(AccessDeniedError):
+            await accounts.update(mine.model_copy(update={"provider_id": THERAPIST}))
+
+    assert (await accounts.get(own.id)).provider_id == NURSE
+
+
+# ------------------------------------------------------------- records' kinds
+
+
+async def test_a_model_without_an_access_kind_is_for_system_contexts_only(
+    clinic: ClinicDb,
+) -> None:
+    repo: AsyncBaseRepository[CarePlanRecord] = AsyncBaseRepository(
+        clinic.db, model=CarePlanRecord
+    )
+    await repo.create(CarePlanRecord(patient_id=PATIENT, title="Relapse prevention"))
+
+    with acting_as(actor_context("therapist")), pytest.raises(AccessDeniedError):
+        await repo.count()
