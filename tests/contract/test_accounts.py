@@ -41,6 +41,7 @@ from wellness_repo import (
     AuthenticationError,
     DatabaseManager,
     DuplicateError,
+    RolePolicy,
     SecurityEventType,
     SessionEndReason,
     UserAccount,
@@ -745,6 +746,8 @@ async def test_an_owner_cannot_switch_their_account_back_on_through_a_patch(
 ) -> None:
     created = await sign_up_patient(accounts)
     await accounts.deactivate_user(created.user_id)
+    db.policy = RolePolicy()  # the rule under test is the role policy's
+    await db.policy.attach(db)
 
     with acting_as(context_for_account(created)), pytest.raises(AccessDeniedError):
         await accounts.patch(created.user_id, {"is_active": True})

@@ -30,17 +30,23 @@ from wellness_repo import (
     connect,
     create_mood_entry_repository,
 )
+from wellness_repo.security.policy import PermitAllPolicy
 
 THERAPIST = AccessContext(actor_id="therapist_456", role=UserRole.THERAPIST)
 
 
 @pytest.fixture
 async def service_db(backend: str, mongodb_uri: str) -> AsyncIterator[DatabaseManager]:
-    """A database opened the way a service opens it: with no default context."""
+    """A database opened the way a service opens it: with no default context.
+
+    These tests are about contexts, not the role policy (which has its own
+    suites), so the policy permits whatever a context may do.
+    """
     manager = await connect(
         None if backend == "embedded" else mongodb_uri,
         f"test_{uuid.uuid4().hex[:16]}",
         document_models=TEST_MODELS,
+        policy=PermitAllPolicy(),
     )
     try:
         yield manager

@@ -28,6 +28,7 @@ from wellness_repo import (
     connect_sync,
     create_mood_entry_repository,
 )
+from wellness_repo.security.policy import PermitAllPolicy
 
 THERAPIST = AccessContext(actor_id="therapist_456", role=UserRole.THERAPIST)
 
@@ -35,10 +36,12 @@ THERAPIST = AccessContext(actor_id="therapist_456", role=UserRole.THERAPIST)
 @pytest.fixture
 def sync_db(backend: str, mongodb_uri: str) -> Iterator[SyncDatabaseManager]:
     """A blocking connection opened the way a service opens it: no default
-    context, so every call needs the caller's own."""
+    context, so every call needs the caller's own. The role policy is not the
+    subject here (a therapist writes mood entries), so it permits everything."""
     manager = connect_sync(
         None if backend == "embedded" else mongodb_uri,
         f"test_{uuid.uuid4().hex[:16]}",
+        policy=PermitAllPolicy(),
     )
     try:
         yield manager
