@@ -101,8 +101,9 @@ class InsertCounter(monitoring.CommandListener):
 async def test_eight_writer_processes_leave_one_chain_without_forks_or_gaps(
     mongodb_uri: str, chain_db: DatabaseManager
 ) -> None:
-    mood = await MoodEntryRepository(chain_db).create(
-        MoodEntry(user_id="patient_4417", mood_rating=5)
+    # Seeded in bulk, so the chain starts with one entry (no crisis-hook read).
+    (mood,) = await MoodEntryRepository(chain_db).create_many(
+        [MoodEntry(user_id="patient_4417", mood_rating=5)]
     )
     start_at = time.time() + 4
     writers = [

@@ -122,3 +122,29 @@ async def test_the_trend_aggregation_reads_one_patient_through_the_timeline(
 
         (command,) = recorder.commands
         assert await indexes_used(db, command) == {"user_timeline"}
+
+
+async def test_the_crisis_hook_of_a_new_entry_never_scans_or_sorts_in_memory(
+    mongodb_uri: str,
+) -> None:
+    async with recorded_database(mongodb_uri) as (db, recorder):
+        moods = create_mood_entry_repository(db)
+        await moods.create_many(two_months_of_check_ins())
+        await moods.create_many(
+            [MoodEntry(user_id="patient_new", mood_rating=9, created_at=AS_OF)]
+        )
+        recorder.recording = True
+
+        await moods.create(
+            MoodEntry(
+                user_id="patient_new",
+                mood_rating=1,
+                created_at=AS_OF + timedelta(days=1),
+            )
+        )
+        recorder.recording = False
+
+        assert await moods.detections.find_by(patient_id="patient_new")
+        assert len(recorder.commands) >= 2
+        for command in recorder.commands:
+            assert await unindexed_stages(db, command) == [], command

@@ -7,6 +7,11 @@ called inside a caller's transaction (a journal entry being saved) they join it.
 On the embedded backend the two writes are grouped but not rolled back together
 (README, Known limitations). The lifecycle and queries are in
 ``repositories.crisis``.
+
+Other repositories raise detections from what they store (a journal entry's
+words, a PHQ-9's item 9, a mood log's fall) with :func:`record_signals`, inside
+:func:`with_detections`: the record and its detections are written in one
+transaction, run again from the start when a detection loses a race.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from wellness_repo.analysis.crisis_language import (
     CrisisSeverity,
     CrisisType,
 )
+from wellness_repo.database.manager import DatabaseManager
 from wellness_repo.database.transactions import in_transaction
 from wellness_repo.errors import ConcurrencyError, DuplicateError, ValidationError
 from wellness_repo.models.crisis import (
@@ -41,8 +47,16 @@ from wellness_repo.repositories.notifications import CrisisNotificationRepositor
 from wellness_repo.repositories.sessions import ClinicalSignalRepository
 from wellness_repo.repository.base import AsyncBaseRepository
 from wellness_repo.repository.records import printable_id, validation_error
+from wellness_repo.security.context import AccessContext, acting_as
 
-__all__ = ["SESSION_RISK_CRISIS_TYPE", "CrisisRecordingRepository"]
+__all__ = [
+    "CRISIS_DETECTOR",
+    "SESSION_RISK_CRISIS_TYPE",
+    "CrisisRecordingRepository",
+    "back_off",
+    "record_signals",
+    "with_detections",
+]
 
 R = TypeVar("R")
 
@@ -50,6 +64,13 @@ ATTEMPTS = 16
 """How often a crisis write is tried when it keeps losing races: enough for
 every one of a dozen writers of one episode to land in turn, since refusing to
 record a crisis is the worst outcome."""
+CRISIS_DETECTOR = AccessContext.system("crisis-detector")
+"""Who records the detections other records raise: the patient who wrote a
+journal entry or logged a mood may not write (or read) crisis detections, yet
+what they wrote must reach the care team."""
+_HOOK_ATTEMPTS = 12
+_FIRST_BACKOFF = 0.005
+_MAX_BACKOFF = 0.25
 _MAX_KEYWORDS = 100
 _MAX_RELATED = 100
 # Derived on validation; written with every change that may move them.
@@ -350,3 +371,78 @@ class CrisisRecordingRepository(AsyncBaseRepository[CrisisDetection]):
             entity=self._entity,
             entity_id=detection_id,
         )
+
+
+async def record_signals(
+    detections: CrisisRecordingRepository,
+    patient_id: str,
+    source: DetectionSource,
+    source_id: str,
+    signals: Sequence[CrisisAssessment],
+) -> list[CrisisDetection]:
+    """Record each crisis signal a stored record raised, as
+    :data:`CRISIS_DETECTOR`; the record itself was written as the caller.
+
+    Args:
+        detections: the crisis repository to record through.
+        source_id: the record that raised the signals (an entry, a plan).
+    """
+    recorded = []
+    for signal in signals:
+        with acting_as(CRISIS_DETECTOR):
+            detection = await detections.record_detection(
+                patient_id=patient_id,
+                source=source,
+                source_id=source_id,
+                assessment=signal,
+            )
+        detections.logger.info(
+            "%s %s raised crisis detection %s", source.value, source_id, detection.id
+        )
+        recorded.append(detection)
+    return recorded
+
+
+async def with_detections(
+    db: DatabaseManager,
+    work: Callable[[], Awaitable[R]],
+    *,
+    stale_entity: str | None = None,
+) -> R:
+    """Run ``work`` (write a record, record its detections) in one transaction;
+    again from the start when it lost a race, since the aborted transaction kept
+    nothing. Inside a caller's transaction it runs once, and the caller retries.
+
+    Args:
+        stale_entity: the entity whose ``ConcurrencyError`` means the caller's
+            copy is stale (a revision-guarded update): raised at once, since
+            running again cannot help.
+
+    Raises:
+        ConcurrencyError: the races kept being lost, or the record is stale;
+            without real transactions (the embedded backend) a race is raised
+            at once, since running again would write the record twice.
+    """
+    if in_transaction():
+        return await work()
+    for attempt in range(1, _HOOK_ATTEMPTS + 1):
+        try:
+            async with db.transaction():
+                return await work()
+        except ConcurrencyError as conflict:
+            if (
+                (stale_entity is not None and conflict.entity == stale_entity)
+                or not db.supports_transactions
+                or attempt == _HOOK_ATTEMPTS
+            ):
+                raise
+            await back_off(attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def back_off(attempt: int) -> None:
+    """Wait before running again a write that lost its ``attempt``-th race: a
+    random time whose ceiling doubles each attempt (capped), so writers racing
+    for one record spread out."""
+    ceiling = min(_MAX_BACKOFF, _FIRST_BACKOFF * 2**attempt)
+    await asyncio.sleep(random.uniform(0, ceiling))

@@ -1,10 +1,21 @@
-"""Repositories for patient engagement: mood entries and their analytics."""
+"""Repositories for patient engagement: mood entries and their analytics.
+
+The crisis hook: creating a mood entry reads the patient's daily averages of the
+last ``MOOD_SIGNAL_DAYS`` days ending on the entry's day and records each warning
+sign ``analysis.crisis_screening.assess_daily_mood`` finds there (a sharp fall
+into that day, a run of very low days) as a crisis detection
+(``source="mood_entry"``), in the same transaction as the entry on a replica
+set.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from wellness_repo.analysis.crisis_screening import assess_daily_mood
 from wellness_repo.analysis.mood_trend_results import (
     MIN_LABEL_ENTRIES,
     DailyMood,
@@ -12,10 +23,18 @@ from wellness_repo.analysis.mood_trend_results import (
     MoodTrends,
     TrendWindow,
 )
+from wellness_repo.database.manager import DatabaseManager
 from wellness_repo.errors import ValidationError
+from wellness_repo.models.crisis import DetectionSource
 from wellness_repo.models.engagement import MoodEntry, MoodScale, MoodType
 from wellness_repo.models.types import is_aware, utc_now
 from wellness_repo.query.options import QueryOptions
+from wellness_repo.repositories.crisis import CrisisDetectionRepository
+from wellness_repo.repositories.crisis_recording import (
+    CRISIS_DETECTOR,
+    record_signals,
+    with_detections,
+)
 from wellness_repo.repositories.mood_trends import (
     average_from_rows,
     average_pipeline,
@@ -27,12 +46,16 @@ from wellness_repo.repositories.mood_trends import (
 )
 from wellness_repo.repository.base import AsyncBaseRepository
 from wellness_repo.repository.records import printable_id
+from wellness_repo.security.context import acting_as
 
-__all__ = ["MAX_TREND_DAYS", "MoodEntryRepository"]
+__all__ = ["MAX_TREND_DAYS", "MOOD_SIGNAL_DAYS", "MoodEntryRepository"]
 
 MAX_TREND_DAYS = 730
 """The longest period one analysis covers (two years, compared with the two
 before): longer spans belong in reporting, not in a request."""
+MOOD_SIGNAL_DAYS = 7
+"""How many days of daily averages, ending on a new entry's day, the crisis hook
+reads: the sharp-fall and very-low-run signals look back at most a few days."""
 
 
 class MoodEntryRepository(AsyncBaseRepository[MoodEntry]):
@@ -41,9 +64,65 @@ class MoodEntryRepository(AsyncBaseRepository[MoodEntry]):
     Schema history: version 1 stored only ``mood_rating`` (1-10), ``tags`` and
     ``notes``; version 2 adds the scale, type, factors, triggers, side ratings
     and the normalised rating (see :meth:`migrate_entity_v1_to_v2`).
+
+    ``detections`` is the crisis repository the mood hook records through.
     """
 
     model = MoodEntry
+
+    def __init__(
+        self,
+        db_manager: DatabaseManager,
+        logger: logging.Logger | None = None,
+        *,
+        model: type[MoodEntry] | None = None,
+    ) -> None:
+        super().__init__(db_manager, logger, model=model)
+        self.detections = CrisisDetectionRepository(self.db, self.logger)
+
+    async def create(self, entity: MoodEntry) -> MoodEntry:
+        """Store a patient's mood entry, and record each crisis warning sign in
+        their daily mood up to the entry's day as a crisis detection in the same
+        transaction.
+
+        The daily averages are read, as the crisis detector, by one indexed
+        aggregation over the last ``MOOD_SIGNAL_DAYS`` days ending on the day of
+        the entry's ``created_at``; a repeat of an open mood detection within
+        the duplicate window is folded into it.
+
+        Raises:
+            ValidationError: the entry is invalid; nothing is written, and no
+                detection.
+        """
+
+        async def write_and_assess() -> MoodEntry:
+            stored = await super(MoodEntryRepository, self).create(entity)
+            with acting_as(CRISIS_DETECTOR):
+                days = await self.recent_daily_averages(
+                    stored.user_id, MOOD_SIGNAL_DAYS, as_of=stored.created_at
+                )
+            signals = assess_daily_mood({mood.day: mood.average for mood in days})
+            await record_signals(
+                self.detections,
+                stored.user_id,
+                DetectionSource.MOOD_ENTRY,
+                stored.id,
+                signals,
+            )
+            return stored
+
+        return await with_detections(self.db, write_and_assess)
+
+    async def create_many(self, entities: Sequence[MoodEntry]) -> list[MoodEntry]:
+        """Store several mood entries at once (a bulk import from a device or
+        another system), without the crisis hook.
+
+        Imports are historical and large: reading each patient's daily averages
+        for every entry would cost an aggregation per record, and a fall weeks
+        old is not a crisis to alert on now. Use :meth:`create` for entries
+        logged as they happen.
+        """
+        return await super().create_many(entities)
 
     async def recent_entries(self, user_id: str, days: int = 30) -> list[MoodEntry]:
         """A patient's entries of the last ``days`` days, newest first."""

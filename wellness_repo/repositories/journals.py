@@ -18,9 +18,7 @@ and audited as the caller first; the detection is only ever derived from it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -35,29 +33,26 @@ from wellness_repo.analysis.journal_prompts import (
 )
 from wellness_repo.analysis.sentiment import score_sentiment
 from wellness_repo.database.manager import DatabaseManager
-from wellness_repo.database.transactions import in_transaction
 from wellness_repo.errors import ConcurrencyError, NotFoundError
+from wellness_repo.models.crisis import DetectionSource
 from wellness_repo.models.journals import CrisisSummary, JournalEntry, SentimentRecord
 from wellness_repo.models.types import utc_now
 from wellness_repo.query.options import QueryOptions, QueryResult
 from wellness_repo.repositories.crisis import CrisisDetectionRepository
+from wellness_repo.repositories.crisis_recording import (
+    back_off,
+    record_signals,
+    with_detections,
+)
 from wellness_repo.repositories.lifecycle import checked_id
 from wellness_repo.repository.base import AsyncBaseRepository
 from wellness_repo.repository.records import printable_id, validation_error
-from wellness_repo.security.context import AccessContext, acting_as
 
 __all__ = ["JournalRepository"]
 
 R = TypeVar("R")
 
-_SOURCE = "journal_entry"
-_DETECTOR = AccessContext.system("crisis-detector")
-_TRANSACTION_ATTEMPTS = 12
 _SENTIMENT_ATTEMPTS = 10
-# Backoff between attempts: random up to this many seconds, doubling each time
-# (capped), so writers racing for one patient's crisis episode spread out.
-_FIRST_BACKOFF = 0.005
-_MAX_BACKOFF = 0.25
 _PROMPT_HISTORY = 10
 _SUMMARY_FIELDS = (
     "cbt_technique",
@@ -165,7 +160,7 @@ class JournalRepository(AsyncBaseRepository[JournalEntry]):
             if stored is not None and stored.sentiment is not None:
                 self.logger.info("journal entry %s sentiment analysed", entry.id)
                 return stored.sentiment
-            await _back_off(attempt)
+            await back_off(attempt)
         raise ConcurrencyError(
             "the entry kept changing; its sentiment was not stored",
             entity=self._entity,
@@ -257,17 +252,13 @@ class JournalRepository(AsyncBaseRepository[JournalEntry]):
     async def _record(
         self, entry: JournalEntry, signals: Sequence[CrisisAssessment]
     ) -> None:
-        for signal in signals:
-            with acting_as(_DETECTOR):
-                detection = await self.detections.record_detection(
-                    patient_id=entry.user_id,
-                    source=_SOURCE,
-                    source_id=entry.id,
-                    assessment=signal,
-                )
-            self.logger.info(
-                "journal entry %s raised crisis detection %s", entry.id, detection.id
-            )
+        await record_signals(
+            self.detections,
+            entry.user_id,
+            DetectionSource.JOURNAL_ENTRY,
+            entry.id,
+            signals,
+        )
 
     async def _with_detections(
         self,
@@ -282,26 +273,9 @@ class JournalRepository(AsyncBaseRepository[JournalEntry]):
         return await self._in_transaction(write_and_record)
 
     async def _in_transaction(self, work: Callable[[], Awaitable[R]]) -> R:
-        """Run ``work`` in one transaction; again from the start when a crisis
-        detection lost a race (the aborted transaction kept nothing). Inside a
-        caller's transaction it runs once, and the caller retries."""
-        if in_transaction():
-            return await work()
-        for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
-            try:
-                async with self.db.transaction():
-                    return await work()
-            except ConcurrencyError as conflict:
-                # A stale entry stays stale; and without real transactions a
-                # retry would write the entry twice.
-                if (
-                    conflict.entity == self._entity
-                    or not self.db.supports_transactions
-                    or attempt == _TRANSACTION_ATTEMPTS
-                ):
-                    raise
-                await _back_off(attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """``work`` with its detections in one transaction; a stale entry stays
+        stale, so its conflict is raised at once."""
+        return await with_detections(self.db, work, stale_entity=self._entity)
 
     async def _set_sharing(self, entry_id: str, *, shared: bool) -> JournalEntry:
         self._check_id(entry_id)
@@ -328,11 +302,6 @@ class JournalRepository(AsyncBaseRepository[JournalEntry]):
             "journal entry %s %s", entry_id, "shared" if shared else "unshared"
         )
         return changed
-
-
-async def _back_off(attempt: int) -> None:
-    ceiling = min(_MAX_BACKOFF, _FIRST_BACKOFF * 2**attempt)
-    await asyncio.sleep(random.uniform(0, ceiling))
 
 
 def _revalidated(entity: JournalEntry) -> JournalEntry:

@@ -1,21 +1,35 @@
 """Outcome measurement on treatment plans: scoring PHQ-9 and GAD-7 against the
-plan's baseline, and the safety follow-up a positive PHQ-9 item 9 demands."""
+plan's baseline, and the safety follow-up a positive PHQ-9 item 9 demands.
+
+A positive item 9 also opens a crisis detection (``source="assessment"``, the
+plan's id as its source) in the same transaction as the measure on a replica
+set, so the care team is alerted through the outbox, not only by the plan's
+flag."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from wellness_repo.analysis.crisis_screening import assess_phq9_item9
 from wellness_repo.analysis.instruments import (
     Instrument,
     classify_change,
     parse_instrument,
     score_responses,
 )
+from wellness_repo.database.manager import DatabaseManager
 from wellness_repo.errors import ValidationError
+from wellness_repo.models.crisis import DetectionSource
 from wellness_repo.models.treatment_plans import OutcomeMeasure, TreatmentPlan
 from wellness_repo.models.types import new_id, utc_now
+from wellness_repo.repositories.crisis import CrisisDetectionRepository
+from wellness_repo.repositories.crisis_recording import (
+    record_signals,
+    with_detections,
+)
 from wellness_repo.repositories.lifecycle import (
     ClinicalRecordRepository,
     checked_id,
@@ -35,10 +49,20 @@ class OutcomeMeasurementRepository(ClinicalRecordRepository[TreatmentPlan]):
     A measure's change since baseline compares it with the plan's earliest
     measure of the same instrument. A safety item answered above 0 keeps
     ``safety_follow_up_required`` true on the plan until a clinician records the
-    follow-up.
+    follow-up, and opens a crisis detection through ``detections``.
     """
 
     model = TreatmentPlan
+
+    def __init__(
+        self,
+        db_manager: DatabaseManager,
+        logger: logging.Logger | None = None,
+        *,
+        model: type[TreatmentPlan] | None = None,
+    ) -> None:
+        super().__init__(db_manager, logger, model=model)
+        self.detections = CrisisDetectionRepository(self.db, self.logger)
 
     async def record_outcome_measure(
         self,
@@ -54,7 +78,10 @@ class OutcomeMeasurementRepository(ClinicalRecordRepository[TreatmentPlan]):
         since baseline (the plan's earliest measure of that instrument) with its
         reliable-change class. A PHQ-9 item 9 answer above 0 sets
         ``requires_safety_follow_up`` on the measure and
-        ``safety_follow_up_required`` on the plan, whatever the total.
+        ``safety_follow_up_required`` on the plan, whatever the total, and
+        records a crisis detection for the patient (``source="assessment"``,
+        the plan as its source) in the same transaction; a repeat while that
+        detection is open and within the duplicate window is folded into it.
 
         Args:
             instrument: ``Instrument.PHQ9`` or ``"PHQ-9"``, ``Instrument.GAD7``
@@ -115,7 +142,23 @@ class OutcomeMeasurementRepository(ClinicalRecordRepository[TreatmentPlan]):
                 or measure.safety_follow_up_open,
             }
 
-        updated = await self._revise(plan_id, change)
+        signals = assess_phq9_item9(item_responses) if chosen is Instrument.PHQ9 else []
+
+        async def revise_and_record() -> TreatmentPlan:
+            revised = await self._revise(plan_id, change)
+            await record_signals(
+                self.detections,
+                revised.patient_id,
+                DetectionSource.ASSESSMENT,
+                plan_id,
+                signals,
+            )
+            return revised
+
+        if signals:
+            updated = await with_detections(self.db, revise_and_record)
+        else:
+            updated = await self._revise(plan_id, change)
         if score.requires_safety_follow_up:
             self.logger.warning(
                 "%s safety item positive on treatment plan %s (measure %s): "
