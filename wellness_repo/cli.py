@@ -1,5 +1,5 @@
-"""The ``wellness-repo`` command: the demo, the index tool, schema migrations and a
-health check."""
+"""The ``wellness-repo`` command: the demo, the index tool, schema migrations, a
+health check, audit-chain verification and data-key rotation."""
 
 from __future__ import annotations
 
