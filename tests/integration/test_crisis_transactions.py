@@ -10,14 +10,11 @@ rolled back) is described in the README's Known limitations.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from pymongo import monitoring
 
 from tests.conftest import SYSTEM, cipher_for
 from tests.support.crisis_data import (
@@ -33,6 +30,7 @@ from tests.support.crisis_data import (
 from tests.support.models import TEST_MODELS
 from tests.support.safety_plan_data import seed_plan
 from tests.support.sessions_data import seed_session
+from tests.support.write_recorder import WriteRecorder, recorded_writes
 from wellness_repo import (
     ConcurrencyError,
     DatabaseManager,
@@ -63,47 +61,13 @@ class PagerGatewayDownError(RepositoryError):
     detection's own write."""
 
 
-@dataclass
-class WriteRecorder(monitoring.CommandListener):
-    """Keeps, for every write to a clinical collection and every commit, its
-    session and transaction (the audit trail's own appends are left out)."""
-
-    writes: list[tuple[str, Any, Any]] = field(default_factory=list)
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        name = event.command_name
-        if name in ("insert", "findAndModify", "commitTransaction"):
-            target = name if name == "commitTransaction" else event.command.get(name)
-            if target == "audit_logs":
-                return
-            lsid = event.command.get("lsid", {}).get("id")
-            self.writes.append((str(target), lsid, event.command.get("txnNumber")))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
-
-
 @pytest.fixture
 async def recorded(
     mongodb_uri: str,
 ) -> AsyncIterator[tuple[DatabaseManager, WriteRecorder]]:
-    recorder = WriteRecorder()
-    manager = await connect(
-        mongodb_uri,
-        f"crisis_{uuid.uuid4().hex[:12]}",
-        context=SYSTEM,
-        document_models=TEST_MODELS,
-        apply_indexes=True,
-        driver_options={"event_listeners": [recorder]},
-    )
-    try:
-        yield manager, recorder
-    finally:
-        await manager.client.drop_database(manager.database_name)
-        await manager.close()
+    watched = ("insert", "findAndModify")
+    async with recorded_writes(mongodb_uri, "crisis", watched) as recording:
+        yield recording
 
 
 @pytest.fixture

@@ -9,17 +9,14 @@ back) is pinned by the contract tests in ``tests/contract/test_therapy_sessions`
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from pymongo import monitoring
 
 from tests.conftest import SYSTEM
-from tests.support.models import TEST_MODELS
 from tests.support.sessions_data import PATIENT, THERAPIST, seed_session
+from tests.support.write_recorder import WriteRecorder, recorded_writes
 from wellness_repo import (
     ConcurrencyError,
     DatabaseManager,
@@ -46,50 +43,12 @@ class ReferralLineDownError(Exception):
     """A failure later in the same clinical workflow."""
 
 
-@dataclass
-class WriteRecorder(monitoring.CommandListener):
-    """Keeps, for every insert and commit, the session and transaction it ran in.
-
-    Audit-trail appends are left out: they run outside every transaction on
-    purpose, so that an aborted attempt is still on record.
-    """
-
-    writes: list[tuple[str, Any, Any]] = field(default_factory=list)
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        name = event.command_name
-        if name in ("insert", "commitTransaction"):
-            target = event.command.get(name) if name == "insert" else name
-            if target == "audit_logs":
-                return
-            lsid = event.command.get("lsid", {}).get("id")
-            self.writes.append((str(target), lsid, event.command.get("txnNumber")))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
-
-
 @pytest.fixture
 async def recorded(
     mongodb_uri: str,
 ) -> AsyncIterator[tuple[DatabaseManager, WriteRecorder]]:
-    recorder = WriteRecorder()
-    manager = await connect(
-        mongodb_uri,
-        f"signals_{uuid.uuid4().hex[:12]}",
-        context=SYSTEM,
-        document_models=TEST_MODELS,
-        apply_indexes=True,
-        driver_options={"event_listeners": [recorder]},
-    )
-    try:
-        yield manager, recorder
-    finally:
-        await manager.client.drop_database(manager.database_name)
-        await manager.close()
+    async with recorded_writes(mongodb_uri, "signals") as recording:
+        yield recording
 
 
 @pytest.fixture
