@@ -27,9 +27,13 @@ def test_demo_walks_the_pathway_on_the_embedded_backend(
     printed = capsys.readouterr().out
     assert code == 0
     assert "backend embedded" in printed
-    assert "second edit refused" in printed
-    assert "entries stored: 14" in printed
+    assert "14 check-ins logged" in printed
+    assert "suicidal_ideation" in printed
+    assert "escalated" in printed
+    assert "audit chain verified: True" in printed
     assert "private note" not in printed
+    assert "better off without me" not in printed
+    assert "jordan.lee@mail.example" not in printed
 
 
 def test_demo_runs_against_a_real_server_and_leaves_nothing_behind(
