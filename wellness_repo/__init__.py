@@ -3,9 +3,27 @@
 Everything a service needs is importable from here; the submodules are internal.
 """
 
+from wellness_repo.analysis.adherence import (
+    AdherenceSummary,
+    AdherenceTrend,
+    DoseStatus,
+    MedicationAdherence,
+    MissedDosePatterns,
+)
+from wellness_repo.analysis.adherence_report import (
+    AdherenceReport,
+    AdherenceReportRow,
+)
 from wellness_repo.analysis.attendance import (
     AttendanceStatistics,
     summarize_attendance,
+)
+from wellness_repo.analysis.check_in_responses import (
+    ResponseGenerator,
+    ResponseRequest,
+    SafetyPlanSteps,
+    Technique,
+    TemplateResponseGenerator,
 )
 from wellness_repo.analysis.crisis_language import (
     CrisisAssessment,
@@ -22,11 +40,24 @@ from wellness_repo.analysis.crisis_screening import (
     assess_phq9_item9,
     cssrs_triage,
 )
+from wellness_repo.analysis.drug_interactions import (
+    DrugInteraction,
+    InteractionProvider,
+    TableInteractionProvider,
+    find_interactions,
+)
 from wellness_repo.analysis.instruments import (
     Instrument,
     ReliableChange,
     SeverityBand,
 )
+from wellness_repo.analysis.intents import (
+    Intent,
+    IntentResult,
+    MoodLabel,
+    recognise_intent,
+)
+from wellness_repo.analysis.interaction_table import InteractionSeverity
 from wellness_repo.analysis.journal_prompts import (
     CBTTechnique,
     EntrySummary,
@@ -67,6 +98,7 @@ from wellness_repo.errors import (
     AccountLockedError,
     AuthenticationError,
     BackendCapabilityError,
+    BookingConflictError,
     ConcurrencyError,
     DataErasedError,
     DuplicateError,
@@ -76,14 +108,20 @@ from wellness_repo.errors import (
     ValidationError,
 )
 from wellness_repo.factories import (
+    create_appointment_reminder_repository,
+    create_appointment_repository,
     create_audit_log_repository,
     create_care_team_repository,
     create_clinical_signal_repository,
+    create_conversation_repository,
     create_crisis_detection_repository,
     create_crisis_notification_repository,
+    create_dose_log_repository,
     create_journal_entry_repository,
+    create_medication_repository,
     create_mood_entry_repository,
     create_mood_goal_repository,
+    create_provider_calendar_repository,
     create_provider_repository,
     create_referral_repository,
     create_safety_plan_repository,
@@ -95,6 +133,15 @@ from wellness_repo.factories import (
     create_user_session_repository,
 )
 from wellness_repo.models.administration import UserAccount
+from wellness_repo.models.appointments import (
+    Appointment,
+    AppointmentChange,
+    AppointmentModality,
+    AppointmentStatus,
+    AppointmentType,
+    Cancellation,
+    CancelledBy,
+)
 from wellness_repo.models.audit import ActionType, AuditLog, AuditOutcome
 from wellness_repo.models.base import (
     EmbeddedModel,
@@ -121,6 +168,15 @@ from wellness_repo.models.clinical import (
     TherapeuticRelationship,
     TherapyModality,
 )
+from wellness_repo.models.conversations import (
+    CheckInResponse,
+    Conversation,
+    ConversationAnalytics,
+    ConversationMessage,
+    ConversationStatus,
+    ConversationType,
+    MessageSender,
+)
 from wellness_repo.models.crisis import (
     ACTIVE_DETECTION_STATUSES,
     DETECTION_TRANSITIONS,
@@ -134,6 +190,7 @@ from wellness_repo.models.crisis import (
     NotificationStatus,
     ResponseTargets,
 )
+from wellness_repo.models.dose_logs import DoseLog
 from wellness_repo.models.engagement import (
     EmotionalState,
     MoodEntry,
@@ -146,7 +203,25 @@ from wellness_repo.models.journals import (
     SentimentRecord,
     ThoughtRecord,
 )
+from wellness_repo.models.medications import (
+    DoseSchedule,
+    InteractionAcknowledgment,
+    InteractionWarning,
+    Medication,
+    MedicationForm,
+    MedicationStatus,
+    ScheduleKind,
+    SideEffect,
+    SideEffectSeverity,
+)
 from wellness_repo.models.mood_goals import MoodGoal, MoodGoalStatus
+from wellness_repo.models.provider_calendars import (
+    CalendarException,
+    CalendarExceptionKind,
+    ProviderCalendar,
+    Weekday,
+    WorkingHours,
+)
 from wellness_repo.models.referrals import (
     OPEN_REFERRAL_STATUSES,
     REFERRAL_RESPONSE_WINDOWS,
@@ -157,6 +232,11 @@ from wellness_repo.models.referrals import (
     ReferralResult,
     ReferralStatus,
     ReferralStatusChange,
+)
+from wellness_repo.models.reminders import (
+    AppointmentReminder,
+    ReminderStatus,
+    ReminderType,
 )
 from wellness_repo.models.safety_plans import (
     ContactMethod,
@@ -211,6 +291,15 @@ from wellness_repo.repositories.accounts import (
     AuthenticationResult,
     UserAccountRepository,
 )
+from wellness_repo.repositories.appointment_reminders import (
+    AppointmentReminderRepository,
+    DeliveryError,
+    DispatchReport,
+    LoggingNotifier,
+    Notifier,
+    ReminderDispatcher,
+)
+from wellness_repo.repositories.appointments import AppointmentRepository
 from wellness_repo.repositories.audit import AuditLogRepository
 from wellness_repo.repositories.audit_reports import (
     DisclosureRecord,
@@ -222,11 +311,18 @@ from wellness_repo.repositories.clinical import (
     TherapeuticRelationshipRepository,
     TreatmentPlanRepository,
 )
+from wellness_repo.repositories.conversation_messages import (
+    ConversationMessageRepository,
+)
+from wellness_repo.repositories.conversations import ConversationRepository
 from wellness_repo.repositories.crisis import CrisisDetectionRepository
+from wellness_repo.repositories.dose_logs import DoseLogRepository
 from wellness_repo.repositories.engagement import MoodEntryRepository
 from wellness_repo.repositories.journals import JournalRepository
+from wellness_repo.repositories.medications import MedicationRepository
 from wellness_repo.repositories.mood_goals import MoodGoalRepository
 from wellness_repo.repositories.notifications import CrisisNotificationRepository
+from wellness_repo.repositories.provider_calendars import ProviderCalendarRepository
 from wellness_repo.repositories.referrals import ReferralRepository
 from wellness_repo.repositories.safety_plans import SafetyPlanRepository
 from wellness_repo.repositories.security_events import (
@@ -280,6 +376,18 @@ __all__ = [
     "AccessRule",
     "AccountLockedError",
     "ActionType",
+    "AdherenceReport",
+    "AdherenceReportRow",
+    "AdherenceSummary",
+    "AdherenceTrend",
+    "Appointment",
+    "AppointmentChange",
+    "AppointmentModality",
+    "AppointmentReminder",
+    "AppointmentReminderRepository",
+    "AppointmentRepository",
+    "AppointmentStatus",
+    "AppointmentType",
     "AsyncBaseRepository",
     "AttendanceStatistics",
     "AuditLog",
@@ -290,8 +398,13 @@ __all__ = [
     "BackendCapabilityError",
     "BackendKind",
     "BaseRepository",
+    "BookingConflictError",
     "CBTTechnique",
     "CalendarDate",
+    "CalendarException",
+    "CalendarExceptionKind",
+    "Cancellation",
+    "CancelledBy",
     "CareDirectory",
     "CareTeam",
     "CareTeamMeeting",
@@ -302,12 +415,20 @@ __all__ = [
     "ChainProblem",
     "ChainVerification",
     "ChainedAuditor",
+    "CheckInResponse",
     "ClinicalSignal",
     "ClinicalSignalRepository",
     "CommunicationChannel",
     "CommunicationPlan",
     "ConcurrencyError",
     "ContactMethod",
+    "Conversation",
+    "ConversationAnalytics",
+    "ConversationMessage",
+    "ConversationMessageRepository",
+    "ConversationRepository",
+    "ConversationStatus",
+    "ConversationType",
     "CrisisAssessment",
     "CrisisDetection",
     "CrisisDetectionRepository",
@@ -323,9 +444,16 @@ __all__ = [
     "DapNote",
     "DataErasedError",
     "DatabaseManager",
+    "DeliveryError",
     "DetectionSource",
     "DetectionStatus",
     "DisclosureRecord",
+    "DispatchReport",
+    "DoseLog",
+    "DoseLogRepository",
+    "DoseSchedule",
+    "DoseStatus",
+    "DrugInteraction",
     "DuplicateError",
     "DurationSummary",
     "EmbeddedModel",
@@ -340,14 +468,28 @@ __all__ = [
     "HealthReport",
     "HomeworkItem",
     "Instrument",
+    "Intent",
+    "IntentResult",
+    "InteractionAcknowledgment",
+    "InteractionProvider",
+    "InteractionSeverity",
+    "InteractionWarning",
     "JournalEntry",
     "JournalPrompt",
     "JournalRepository",
     "JournalType",
     "LabelAssociation",
+    "LoggingNotifier",
     "LoggingStreaks",
     "LoginBurst",
+    "Medication",
+    "MedicationAdherence",
+    "MedicationForm",
+    "MedicationRepository",
+    "MedicationStatus",
     "MeetingFrequency",
+    "MessageSender",
+    "MissedDosePatterns",
     "MoodAverage",
     "MoodEntry",
     "MoodEntryRepository",
@@ -355,6 +497,7 @@ __all__ = [
     "MoodGoalProgress",
     "MoodGoalRepository",
     "MoodGoalStatus",
+    "MoodLabel",
     "MoodObservation",
     "MoodScale",
     "MoodTrends",
@@ -364,6 +507,7 @@ __all__ = [
     "NoteFormat",
     "NotificationKind",
     "NotificationStatus",
+    "Notifier",
     "OutcomeMeasure",
     "PatientAcknowledgment",
     "PeriodComparison",
@@ -373,6 +517,8 @@ __all__ = [
     "ProgressEntry",
     "PromptReason",
     "Provider",
+    "ProviderCalendar",
+    "ProviderCalendarRepository",
     "ProviderRepository",
     "ProviderType",
     "PurposeOfUse",
@@ -389,7 +535,12 @@ __all__ = [
     "ReferralStatusChange",
     "RelationshipStatus",
     "ReliableChange",
+    "ReminderDispatcher",
+    "ReminderStatus",
+    "ReminderType",
     "RepositoryError",
+    "ResponseGenerator",
+    "ResponseRequest",
     "ResponseTargets",
     "ResponseTimeStatistics",
     "ResponseTimes",
@@ -398,6 +549,8 @@ __all__ = [
     "SafetyContact",
     "SafetyPlan",
     "SafetyPlanRepository",
+    "SafetyPlanSteps",
+    "ScheduleKind",
     "SecurityEvent",
     "SecurityEventDetail",
     "SecurityEventRepository",
@@ -412,12 +565,17 @@ __all__ = [
     "SessionType",
     "Settings",
     "SeverityBand",
+    "SideEffect",
+    "SideEffectSeverity",
     "SignalSource",
     "SignalStatus",
     "SoapNote",
     "SoftDeletableDocument",
     "StatusChange",
     "SyncDatabaseManager",
+    "TableInteractionProvider",
+    "Technique",
+    "TemplateResponseGenerator",
     "TherapeuticRelationship",
     "TherapeuticRelationshipRepository",
     "TherapyModality",
@@ -438,9 +596,11 @@ __all__ = [
     "UserSessionRepository",
     "UtcDatetime",
     "ValidationError",
+    "Weekday",
     "WeekdayMood",
     "WeeklyMood",
     "WellnessDocument",
+    "WorkingHours",
     "acting_as",
     "assess_cssrs_screener",
     "assess_daily_mood",
@@ -451,14 +611,20 @@ __all__ = [
     "connect",
     "connect_sync",
     "context_for_account",
+    "create_appointment_reminder_repository",
+    "create_appointment_repository",
     "create_audit_log_repository",
     "create_care_team_repository",
     "create_clinical_signal_repository",
+    "create_conversation_repository",
     "create_crisis_detection_repository",
     "create_crisis_notification_repository",
+    "create_dose_log_repository",
     "create_journal_entry_repository",
+    "create_medication_repository",
     "create_mood_entry_repository",
     "create_mood_goal_repository",
+    "create_provider_calendar_repository",
     "create_provider_repository",
     "create_referral_repository",
     "create_safety_plan_repository",
@@ -471,9 +637,11 @@ __all__ = [
     "cssrs_triage",
     "current_context",
     "erase_patient_data_key",
+    "find_interactions",
     "find_login_bursts",
     "highest_severity",
     "new_id",
+    "recognise_intent",
     "replace_local_master_key",
     "rewrap_data_keys",
     "score_sentiment",

@@ -3,12 +3,34 @@ and ``.env`` files."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["PRIMARY_READ_COLLECTIONS", "Settings"]
+
+# Collections whose reads decide safety or access: a stale read from a secondary
+# could miss an open crisis, a revoked relationship or session, a lockout, a link
+# of the audit chain, a just-added medication (interaction check) or a dose just
+# logged (a second dose). Their reads go to the primary whatever
+# ``read_preference`` says (``Settings.read_preference_for``).
+PRIMARY_READ_COLLECTIONS = frozenset(
+    {
+        "audit_logs",
+        "care_teams",
+        "clinical_signals",
+        "crisis_detections",
+        "dose_logs",
+        "medications",
+        "notification_outbox",
+        "safety_plans",
+        "security_events",
+        "therapeutic_relationships",
+        "user_accounts",
+        "user_sessions",
+    }
+)
 
 
 class Settings(BaseSettings):
@@ -44,6 +66,53 @@ class Settings(BaseSettings):
         "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"
     ] = "primary"
     write_concern: Literal["majority", "1"] = "majority"
+    # Cluster consistency (issue 7): read concern, write-concern timeout, staleness.
+    read_concern: Literal["local", "majority"] = Field(
+        default="local",
+        description="read concern level: majority never returns a write that a "
+        "failover could roll back; needs write_concern majority",
+    )
+    write_concern_timeout_ms: int | None = Field(
+        default=None,
+        ge=1,
+        le=600_000,
+        description="wTimeoutMS: how long a write waits for its write concern "
+        "before failing; unset waits indefinitely; a timed-out write may still "
+        "have been applied",
+    )
+    max_staleness_seconds: int | None = Field(
+        default=None,
+        ge=90,
+        le=86_400,
+        description="maxStalenessSeconds: skip secondaries lagging more than this; "
+        "only with a read_preference other than primary",
+    )
+
+    @model_validator(mode="after")
+    def _consistent_cluster_options(self) -> Self:
+        if self.read_concern == "majority" and self.write_concern != "majority":
+            raise ValueError(
+                "read_concern 'majority' with write_concern '1' would hide a "
+                "process's own acknowledged writes from its next read; use "
+                "write_concern 'majority' or read_concern 'local'"
+            )
+        if self.max_staleness_seconds is not None and self.read_preference == (
+            "primary"
+        ):
+            raise ValueError(
+                "max_staleness_seconds applies only to reads from secondaries; "
+                "set read_preference to a non-primary mode or leave it unset"
+            )
+        return self
+
+    def read_preference_for(self, collection: str) -> str:
+        """The read preference for ``collection``: primary for the safety- and
+        access-critical collections (``PRIMARY_READ_COLLECTIONS``), else the
+        configured ``read_preference``."""
+        if collection in PRIMARY_READ_COLLECTIONS:
+            return "primary"
+        return self.read_preference
+
     apply_indexes_on_connect: bool | None = Field(
         default=None,
         description="create missing indexes at connect; default: only when embedded",
@@ -160,4 +229,37 @@ class Settings(BaseSettings):
         ge=1,
         le=365,
         description="a new safety plan version is due for review this many days on",
+    )
+    # Appointments (issue 6): booking grid, late cancellation, reminder retries.
+    appointment_slot_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="the booking grid: appointment starts, lengths and buffers are "
+        "whole multiples of it, and one reservation guards each slot",
+    )
+    appointment_late_cancel_hours: float = Field(
+        default=24.0,
+        ge=0,
+        le=336,
+        description="a cancellation with less notice than this is recorded as late",
+    )
+    appointment_reminder_retry_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        le=3_600,
+        description="wait before the first retry of a failed appointment reminder; "
+        "doubled for each further failure",
+    )
+    appointment_reminder_max_retry_seconds: float = Field(
+        default=1_800.0,
+        ge=1,
+        le=86_400,
+        description="the longest wait between retries of a failed reminder",
+    )
+    appointment_reminder_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="tries before a reminder is marked failed and given up",
     )

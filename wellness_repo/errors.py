@@ -7,6 +7,7 @@ Every error raised by the package derives from ``RepositoryError``::
      +-- ValidationError             bad input: names the field and the rule broken
      +-- NotFoundError               no record with that id (or not visible)
      +-- DuplicateError              a unique rule would be broken (email, licence)
+     |    +-- BookingConflictError  the provider or patient is already booked then
      +-- ConcurrencyError            the record changed since it was read
      +-- AccessDeniedError           the access context may not do this
      |    +-- SessionExpiredError   a login session is revoked, expired or idle
@@ -32,6 +33,7 @@ __all__ = [
     "AccountLockedError",
     "AuthenticationError",
     "BackendCapabilityError",
+    "BookingConflictError",
     "ConcurrencyError",
     "DataErasedError",
     "DuplicateError",
@@ -133,6 +135,30 @@ class DuplicateError(RepositoryError):
     ) -> None:
         super().__init__(message, entity=entity, entity_id=entity_id, cause=cause)
         self.key = key
+
+
+class BookingConflictError(DuplicateError):
+    """An appointment would overlap one the provider (with their buffer) or the
+    patient already holds; nothing was booked.
+
+    Args:
+        conflict: whose time is taken: ``"provider"`` or ``"patient"``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        conflict: str,
+        key: tuple[str, ...] = (),
+        entity: str | None = None,
+        entity_id: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(
+            message, key=key, entity=entity, entity_id=entity_id, cause=cause
+        )
+        self.conflict = conflict
 
 
 class ConcurrencyError(RepositoryError):
@@ -303,9 +329,15 @@ def translate_driver_error(
     if isinstance(exc, driver_errors.PyMongoError) and exc.has_error_label(
         "TransientTransactionError"
     ):
+        # A transaction cut off by a failover or an outage is as safe to run
+        # again as one that lost a race; the message says which happened.
+        reason = (
+            "the database could not be reached"
+            if isinstance(exc, driver_errors.ConnectionFailure)
+            else "the transaction conflicted with another write"
+        )
         return ConcurrencyError(
-            "the transaction conflicted with another write and was aborted; "
-            "run it again",
+            f"{reason} and the transaction was aborted; run it again",
             entity=entity,
             entity_id=entity_id,
             cause=exc,

@@ -10,21 +10,33 @@ from __future__ import annotations
 import logging
 from typing import Any, overload
 
+from wellness_repo.analysis.check_in_responses import ResponseGenerator
+from wellness_repo.analysis.drug_interactions import InteractionProvider
 from wellness_repo.database.manager import DatabaseManager
 from wellness_repo.models.administration import UserAccount
+from wellness_repo.models.appointments import Appointment
 from wellness_repo.models.audit import AuditLog
 from wellness_repo.models.care import CareTeam, Provider
 from wellness_repo.models.clinical import TherapeuticRelationship
+from wellness_repo.models.conversations import Conversation
 from wellness_repo.models.crisis import CrisisDetection, CrisisNotification
+from wellness_repo.models.dose_logs import DoseLog
 from wellness_repo.models.engagement import MoodEntry
 from wellness_repo.models.journals import JournalEntry
+from wellness_repo.models.medications import Medication
 from wellness_repo.models.mood_goals import MoodGoal
+from wellness_repo.models.provider_calendars import ProviderCalendar
 from wellness_repo.models.referrals import Referral
+from wellness_repo.models.reminders import AppointmentReminder
 from wellness_repo.models.safety_plans import SafetyPlan
 from wellness_repo.models.security_events import SecurityEvent, UserSession
 from wellness_repo.models.sessions import ClinicalSignal, TherapySession
 from wellness_repo.models.treatment_plans import TreatmentPlan
 from wellness_repo.repositories.accounts import UserAccountRepository
+from wellness_repo.repositories.appointment_reminders import (
+    AppointmentReminderRepository,
+)
+from wellness_repo.repositories.appointments import AppointmentRepository
 from wellness_repo.repositories.audit import AuditLogRepository
 from wellness_repo.repositories.care import ProviderRepository
 from wellness_repo.repositories.care_teams import CareTeamRepository
@@ -32,11 +44,18 @@ from wellness_repo.repositories.clinical import (
     TherapeuticRelationshipRepository,
     TreatmentPlanRepository,
 )
+from wellness_repo.repositories.conversation_messages import (
+    ConversationMessageRepository,
+)
+from wellness_repo.repositories.conversations import ConversationRepository
 from wellness_repo.repositories.crisis import CrisisDetectionRepository
+from wellness_repo.repositories.dose_logs import DoseLogRepository
 from wellness_repo.repositories.engagement import MoodEntryRepository
 from wellness_repo.repositories.journals import JournalRepository
+from wellness_repo.repositories.medications import MedicationRepository
 from wellness_repo.repositories.mood_goals import MoodGoalRepository
 from wellness_repo.repositories.notifications import CrisisNotificationRepository
+from wellness_repo.repositories.provider_calendars import ProviderCalendarRepository
 from wellness_repo.repositories.referrals import ReferralRepository
 from wellness_repo.repositories.safety_plans import SafetyPlanRepository
 from wellness_repo.repositories.security_events import (
@@ -51,14 +70,20 @@ from wellness_repo.repository.sync import BaseRepository, SyncDatabaseManager
 
 __all__ = [
     "REPOSITORY_CLASSES",
+    "create_appointment_reminder_repository",
+    "create_appointment_repository",
     "create_audit_log_repository",
     "create_care_team_repository",
     "create_clinical_signal_repository",
+    "create_conversation_repository",
     "create_crisis_detection_repository",
     "create_crisis_notification_repository",
+    "create_dose_log_repository",
     "create_journal_entry_repository",
+    "create_medication_repository",
     "create_mood_entry_repository",
     "create_mood_goal_repository",
+    "create_provider_calendar_repository",
     "create_provider_repository",
     "create_referral_repository",
     "create_safety_plan_repository",
@@ -89,6 +114,13 @@ REPOSITORY_CLASSES: tuple[type[Any], ...] = (
     CrisisDetectionRepository,
     CrisisNotificationRepository,
     SafetyPlanRepository,
+    MedicationRepository,
+    DoseLogRepository,
+    ConversationRepository,
+    ConversationMessageRepository,
+    AppointmentRepository,
+    ProviderCalendarRepository,
+    AppointmentReminderRepository,
 )
 
 
@@ -423,5 +455,139 @@ def create_safety_plan_repository(
     """Patients' Stanley-Brown safety plans, with versions and sign-off."""
     built: SafetyPlanRepository | BaseRepository[SafetyPlan] = _build(
         SafetyPlanRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_conversation_repository(
+    db_manager: DatabaseManager,
+    logger: logging.Logger | None = None,
+    response_generator: ResponseGenerator | None = None,
+) -> ConversationRepository: ...
+@overload
+def create_conversation_repository(
+    db_manager: SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+    response_generator: ResponseGenerator | None = None,
+) -> BaseRepository[Conversation]: ...
+def create_conversation_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+    response_generator: ResponseGenerator | None = None,
+) -> ConversationRepository | BaseRepository[Conversation]:
+    """The check-in agent's conversations: messages, replies, crisis handling
+    and analytics. ``response_generator`` replaces the default templates for
+    replies to non-crisis messages."""
+    built: ConversationRepository | BaseRepository[Conversation] = _build(
+        ConversationRepository, db_manager, logger
+    )
+    if response_generator is not None:
+        target = built.aio if isinstance(built, BaseRepository) else built
+        target.response_generator = response_generator
+    return built
+
+
+@overload
+def create_appointment_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> AppointmentRepository: ...
+@overload
+def create_appointment_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[Appointment]: ...
+def create_appointment_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> AppointmentRepository | BaseRepository[Appointment]:
+    """Appointments: availability, race-safe booking, changes and reminders."""
+    built: AppointmentRepository | BaseRepository[Appointment] = _build(
+        AppointmentRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_provider_calendar_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> ProviderCalendarRepository: ...
+@overload
+def create_provider_calendar_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[ProviderCalendar]: ...
+def create_provider_calendar_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> ProviderCalendarRepository | BaseRepository[ProviderCalendar]:
+    """Providers' calendars: working hours, exceptions and buffers."""
+    built: ProviderCalendarRepository | BaseRepository[ProviderCalendar] = _build(
+        ProviderCalendarRepository, db_manager, logger
+    )
+    return built
+
+
+@overload
+def create_appointment_reminder_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> AppointmentReminderRepository: ...
+@overload
+def create_appointment_reminder_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[AppointmentReminder]: ...
+def create_appointment_reminder_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> AppointmentReminderRepository | BaseRepository[AppointmentReminder]:
+    """The appointment reminder outbox that dispatchers claim from."""
+    built: AppointmentReminderRepository | BaseRepository[AppointmentReminder] = (
+        _build(AppointmentReminderRepository, db_manager, logger)
+    )
+    return built
+
+
+@overload
+def create_medication_repository(
+    db_manager: DatabaseManager,
+    logger: logging.Logger | None = None,
+    interactions: InteractionProvider | None = None,
+) -> MedicationRepository: ...
+@overload
+def create_medication_repository(
+    db_manager: SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+    interactions: InteractionProvider | None = None,
+) -> BaseRepository[Medication]: ...
+def create_medication_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+    interactions: InteractionProvider | None = None,
+) -> MedicationRepository | BaseRepository[Medication]:
+    """Patients' medications: prescribing with the interaction check, status,
+    side effects, refills, dose logging and adherence. ``interactions``
+    replaces the shipped interaction table (a full drug database)."""
+    built: MedicationRepository | BaseRepository[Medication] = _build(
+        MedicationRepository, db_manager, logger
+    )
+    if interactions is not None:
+        target = built.aio if isinstance(built, BaseRepository) else built
+        target.interactions = interactions
+    return built
+
+
+@overload
+def create_dose_log_repository(
+    db_manager: DatabaseManager, logger: logging.Logger | None = None
+) -> DoseLogRepository: ...
+@overload
+def create_dose_log_repository(
+    db_manager: SyncDatabaseManager, logger: logging.Logger | None = None
+) -> BaseRepository[DoseLog]: ...
+def create_dose_log_repository(
+    db_manager: DatabaseManager | SyncDatabaseManager,
+    logger: logging.Logger | None = None,
+) -> DoseLogRepository | BaseRepository[DoseLog]:
+    """Patients' dose logs, each checked against its prescription."""
+    built: DoseLogRepository | BaseRepository[DoseLog] = _build(
+        DoseLogRepository, db_manager, logger
     )
     return built

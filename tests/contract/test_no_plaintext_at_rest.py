@@ -17,6 +17,7 @@ from pymongo import MongoClient
 
 from tests.conftest import drop_and_close
 from tests.support.account_data import patient_account
+from tests.support.appointment_data import cancelled_appointment
 from tests.support.care_data import (
     RECEIVING_PSYCHIATRIST,
     REFERRING_THERAPIST,
@@ -30,9 +31,11 @@ from tests.support.clinical_data import (
     depression_plan,
     relationship,
 )
+from tests.support.conversation_data import seed_conversation, stored_message
 from tests.support.crisis_data import closed_detection
 from tests.support.encryption import is_ciphertext, open_encrypted_database
 from tests.support.journal_data import seed_entry
+from tests.support.medication_data import documented_medication, skipped_dose
 from tests.support.safety_plan_data import signed_plan
 from tests.support.sessions_data import seed_session
 from wellness_repo import DatabaseManager, Instrument, MoodEntry, UserRole
@@ -238,6 +241,13 @@ BUILDERS: dict[type[Any], Callable[[], Any]] = {
     closed_detection().__class__: closed_detection,
     signed_plan().__class__: signed_plan,
     seed_entry().__class__: seed_entry,
+    seed_conversation().__class__: seed_conversation,
+    stored_message("conversation_1").__class__: lambda: stored_message(
+        "conversation_1"
+    ),
+    documented_medication().__class__: documented_medication,
+    skipped_dose().__class__: skipped_dose,
+    cancelled_appointment().__class__: cancelled_appointment,
 }
 
 

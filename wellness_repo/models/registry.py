@@ -4,14 +4,21 @@ index tool."""
 from __future__ import annotations
 
 from wellness_repo.models.administration import ACCOUNT_MODELS
+from wellness_repo.models.appointment_slots import SLOT_MODELS
+from wellness_repo.models.appointments import APPOINTMENT_MODELS
 from wellness_repo.models.audit import AuditLog
 from wellness_repo.models.base import WellnessDocument
 from wellness_repo.models.care import CARE_MODELS
 from wellness_repo.models.clinical import CLINICAL_MODELS
+from wellness_repo.models.conversations import CONVERSATION_MODELS
 from wellness_repo.models.crisis import CRISIS_MODELS
+from wellness_repo.models.dose_logs import DoseLog
 from wellness_repo.models.engagement import MoodEntry
 from wellness_repo.models.journals import JournalEntry
+from wellness_repo.models.medications import Medication
 from wellness_repo.models.mood_goals import MoodGoal
+from wellness_repo.models.provider_calendars import CALENDAR_MODELS
+from wellness_repo.models.reminders import REMINDER_MODELS
 from wellness_repo.models.safety_plans import SafetyPlan
 from wellness_repo.models.security_events import SECURITY_EVENT_MODELS
 from wellness_repo.models.sessions import SESSIONS_MODELS
@@ -28,6 +35,13 @@ DOCUMENT_MODELS: tuple[type[WellnessDocument], ...] = (
     *SECURITY_EVENT_MODELS,
     *ACCOUNT_MODELS,
     *CRISIS_MODELS,
+    *CONVERSATION_MODELS,
     SafetyPlan,
     AuditLog,
+    *APPOINTMENT_MODELS,
+    *CALENDAR_MODELS,
+    *SLOT_MODELS,
+    *REMINDER_MODELS,
+    Medication,
+    DoseLog,
 )
