@@ -3,10 +3,16 @@
     python scripts/setup_indexes.py --uri mongodb://host/?replicaSet=rs0
     python scripts/setup_indexes.py --check        # exit 1 if anything differs
     python scripts/setup_indexes.py --dry-run      # print the plan only
+    python scripts/setup_indexes.py --uri mongodb://mongos/ --shard [--dry-run]
 
 Exit codes: 0 the database matches the index specs (always 0 for ``--dry-run``);
 1 drift remains, or with ``--check`` something is missing; 2 the run could not
-happen (no URI, a bad spec file, the server unreachable).
+happen (no URI, a bad spec file, the server unreachable, ``--shard`` against a
+server that is not a mongos).
+
+``--shard`` also shards each collection on the ``shard_key`` its spec declares,
+after the indexes (which include each shard key's supporting index) exist; it
+refuses, before changing anything, unless the URI reaches a mongos.
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ from wellness_repo.database.indexes import (  # noqa: E402
     IndexAction,
     load_index_specs,
     run_index_command,
+)
+from wellness_repo.database.sharding import (  # noqa: E402
+    MongosAdmin,
+    plan_sharding,
+    run_shard_command,
 )
 from wellness_repo.errors import RepositoryError  # noqa: E402
 
@@ -78,6 +89,17 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also drop indexes no spec declares (never while older deploys run)",
     )
+    parser.add_argument(
+        "--shard",
+        action="store_true",
+        help="also shard each collection on its declared shard_key (mongos only)",
+    )
+    parser.add_argument(
+        "--initial-chunks",
+        type=int,
+        default=None,
+        help="with --shard: presplit empty hashed-key collections (MongoDB < 7.2)",
+    )
     return parser.parse_args(argv)
 
 
@@ -96,12 +118,27 @@ async def _run(arguments: argparse.Namespace) -> tuple[int, str]:
         arguments.uri, tz_aware=True
     )
     try:
-        return await run_index_command(
+        admin = MongosAdmin(client)
+        if arguments.shard:
+            # Refuses a server that is not a mongos before any index is touched.
+            await plan_sharding(admin, arguments.database, specs)
+        exit_code, text = await run_index_command(
             _action(arguments),
             client[arguments.database],
             specs=specs,
             drop_unknown=arguments.prune,
         )
+        if arguments.shard:
+            shard_code, shard_text = await run_shard_command(
+                admin,
+                arguments.database,
+                specs,
+                dry_run=arguments.dry_run,
+                check=arguments.check,
+                initial_chunks=arguments.initial_chunks,
+            )
+            exit_code, text = max(exit_code, shard_code), f"{text}\n{shard_text}"
+        return exit_code, text
     finally:
         await client.close()
 

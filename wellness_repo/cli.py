@@ -1,5 +1,5 @@
 """The ``wellness-repo`` command: the demo, the index tool, schema migrations, a
-health check, audit-chain verification and data-key rotation."""
+health check, audit-chain verification, data-key rotation and fixture seeding."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from wellness_repo.database.manager import connect
+from wellness_repo.database.manager import DatabaseManager, connect
 from wellness_repo.security.context import AccessContext
 
 __all__ = ["main"]
@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         "indexes", help="create missing indexes, or check for drift"
     )
     indexes.add_argument("action", choices=("apply", "check", "plan"))
+    indexes.add_argument(
+        "--shard",
+        action="store_true",
+        help="also shard collections on their declared shard_key (mongos only); "
+        "with plan, only print the commands",
+    )
     _connection_options(indexes)
     indexes.set_defaults(run=_run_indexes)
 
@@ -89,7 +95,26 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("--master-key", help="the new KMS's master-key spec, as JSON")
     _connection_options(keys)
     keys.set_defaults(run=_run_keys)
+
+    seed = commands.add_parser(
+        "seed", help="seed deterministic synthetic fixtures (needs --uri)"
+    )
+    _seed_options(seed)
+    _connection_options(seed)
+    seed.set_defaults(run=_run_seed)
     return parser
+
+
+def _seed_options(parser: argparse.ArgumentParser) -> None:
+    from wellness_repo.seeding.command import add_seed_arguments
+
+    add_seed_arguments(parser)
+
+
+async def _run_seed(args: argparse.Namespace) -> int:
+    from wellness_repo.seeding.command import run_seed_command
+
+    return await run_seed_command(args)
 
 
 def _connection_options(
@@ -128,11 +153,42 @@ async def _run_indexes(args: argparse.Namespace) -> int:
         apply_indexes=False,
     )
     try:
+        if args.shard:
+            return await _run_indexes_and_shard(args, db)
         code, report = await run_index_command(args.action, db.database)
     finally:
         await db.close()
     print(report)
     return code
+
+
+async def _run_indexes_and_shard(args: argparse.Namespace, db: DatabaseManager) -> int:
+    from wellness_repo.database.indexes import load_index_specs, run_index_command
+    from wellness_repo.database.sharding import (
+        MongosAdmin,
+        plan_sharding,
+        run_shard_command,
+    )
+    from wellness_repo.errors import RepositoryError
+
+    admin = MongosAdmin(db.client)
+    specs = load_index_specs()
+    try:
+        # Refuses a server that is not a mongos before any index is touched.
+        await plan_sharding(admin, db.database_name, specs)
+        code, report = await run_index_command(args.action, db.database, specs=specs)
+        shard_code, shard_report = await run_shard_command(
+            admin,
+            db.database_name,
+            specs,
+            dry_run=args.action == "plan",
+            check=args.action == "check",
+        )
+    except RepositoryError as exc:
+        print(f"indexes: {exc}", file=sys.stderr)
+        return 2
+    print(f"{report}\n{shard_report}")
+    return max(code, shard_code)
 
 
 async def _run_migrate(args: argparse.Namespace) -> int:

@@ -87,7 +87,7 @@ def test_shipped_specs_load_with_key_order_kept() -> None:
     mood_entries = next(spec for spec in specs if spec.collection == "mood_entries")
     timeline = next(i for i in mood_entries.indexes if i.name == "user_timeline")
     assert timeline.keys == (("user_id", 1), ("created_at", -1), ("_id", 1))
-    assert mood_entries.shard_key == (("user_id", "hashed"),)
+    assert mood_entries.shard_key == (("user_id", 1),)
 
 
 def test_packaged_spec_directory_is_preferred_over_the_source_tree(

@@ -33,7 +33,7 @@ IndexKeys: TypeAlias = tuple[tuple[str, KeyDirection], ...]
 _PACKAGE_DIRECTORY = Path(__file__).resolve().parent.parent
 _KEY_DIRECTIONS: tuple[KeyDirection, ...] = (1, -1, "hashed", "text", "2dsphere")
 _SHARD_KEY_DIRECTIONS: tuple[KeyDirection, ...] = (1, "hashed")
-_FILE_FIELDS = frozenset({"collection", "shard_key", "indexes"})
+_FILE_FIELDS = frozenset({"collection", "shard_key", "shard_key_reason", "indexes"})
 _INDEX_FIELDS = frozenset(
     {
         "name",
@@ -94,7 +94,10 @@ class CollectionIndexes:
 
     Args:
         shard_key: the declared shard key as ``(field, 1 | "hashed")`` pairs, or
-            None; loaded and checked here, used when collections are sharded.
+            None; loaded and checked here, used when collections are sharded
+            (``database.sharding``). ``"shard_key": null`` in a file declares the
+            collection deliberately unsharded and needs a ``shard_key_reason``.
+        shard_key_reason: why this shard key (or why none); documentation only.
         source: the spec file it was read from, for messages.
     """
 
@@ -102,6 +105,7 @@ class CollectionIndexes:
     shard_key: IndexKeys | None
     indexes: tuple[IndexSpec, ...]
     source: Path | None = field(default=None, compare=False)
+    shard_key_reason: str | None = field(default=None, compare=False)
 
 
 def find_index_spec_directory(package_directory: Path = _PACKAGE_DIRECTORY) -> Path:
@@ -206,10 +210,34 @@ class _SpecFileReader:
             self.index(position, raw) for position, raw in enumerate(raw_indexes)
         )
         self.check_indexes_together(indexes)
-        shard_key = (
-            self.shard_key(document["shard_key"]) if "shard_key" in document else None
+        reason = self.shard_key_reason(document)
+        raw_shard_key = document.get("shard_key")
+        shard_key = None if raw_shard_key is None else self.shard_key(raw_shard_key)
+        return CollectionIndexes(
+            collection,
+            shard_key,
+            indexes,
+            source=self.path,
+            shard_key_reason=reason,
         )
-        return CollectionIndexes(collection, shard_key, indexes, source=self.path)
+
+    def shard_key_reason(self, document: Mapping[str, Any]) -> str | None:
+        reason = document.get("shard_key_reason")
+        if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+            raise self.error(
+                "shard_key_reason",
+                "shard_key_reason",
+                "'shard_key_reason' must be a non-empty string saying why the "
+                "collection has this shard key",
+            )
+        if "shard_key" in document and document["shard_key"] is None and not reason:
+            raise self.error(
+                "shard_key",
+                "unsharded_reason",
+                "'shard_key': null declares the collection unsharded; add a "
+                "'shard_key_reason' saying why it stays on one shard",
+            )
+        return reason
 
     def reject_unknown_fields(
         self, raw: Mapping[str, Any], allowed: frozenset[str], location: str

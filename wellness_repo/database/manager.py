@@ -18,7 +18,7 @@ from beanie import init_beanie
 from beanie.odm.fields import ExpressionField
 from pymongo import AsyncMongoClient
 from pymongo import errors as driver_errors
-from pymongo.read_preferences import read_pref_mode_from_name
+from pymongo.read_preferences import ReadPreference, read_pref_mode_from_name
 
 from wellness_repo.config import Settings
 from wellness_repo.database.driver_logs import redact_driver_command_logs
@@ -130,8 +130,18 @@ class DatabaseManager:
         return self.backend is BackendKind.MONGODB and self.replica_set is not None
 
     def collection(self, model: type[WellnessDocument]) -> Any:
-        """The driver collection that stores ``model``'s records."""
-        return self.database[model.collection_name()]
+        """The driver collection that stores ``model``'s records.
+
+        Safety- and access-critical collections read from the primary whatever
+        the configured read preference (``Settings.read_preference_for``).
+        """
+        name = model.collection_name()
+        collection = self.database[name]
+        if self.is_embedded or self.settings.read_preference_for(name) == (
+            self.settings.read_preference
+        ):
+            return collection
+        return collection.with_options(read_preference=ReadPreference.PRIMARY)
 
     # Cache invalidation: every write bumps its collection's generation, and a
     # cached read is only served while the generation it saw is still current.
@@ -225,7 +235,10 @@ class DatabaseManager:
         async with self.client.start_session() as session:
             token = bind_session(session)
             try:
-                async with await session.start_transaction():
+                # Reads in a transaction must use the primary.
+                async with await session.start_transaction(
+                    read_preference=ReadPreference.PRIMARY
+                ):
                     yield session
             except driver_errors.PyMongoError as exc:
                 # Commit and abort answer here; conflicts become ConcurrencyError.
@@ -402,8 +415,15 @@ def _open_client(
         "w": "majority" if settings.write_concern == "majority" else 1,
         "readPreference": read_pref_mode_name(settings.read_preference),
     }
+    if settings.read_concern != "local":
+        # "local" is the server's default: leave it out of every command.
+        options["readConcernLevel"] = settings.read_concern
     if settings.socket_timeout_ms is not None:
         options["socketTimeoutMS"] = settings.socket_timeout_ms
+    if settings.write_concern_timeout_ms is not None:
+        options["wTimeoutMS"] = settings.write_concern_timeout_ms
+    if settings.max_staleness_seconds is not None:
+        options["maxStalenessSeconds"] = settings.max_staleness_seconds
     options.update(extra)
     return AsyncMongoClient(uri, **options)
 

@@ -120,7 +120,8 @@ class UserSessionRepository(AsyncBaseRepository[UserSession]):
             session.id,
             # $max: of two requests racing, the later deadline stays.
             {"$max": {"last_seen_at": now, "idle_expires_at": idle_until}},
-            guard=_live_at(now),
+            # The token hash is the shard key: the write targets one shard.
+            guard={**_live_at(now), "token_hash": digest},
             changed=("last_seen_at", "idle_expires_at"),
         )
         if slid is not None:
