@@ -24,6 +24,7 @@ echo "== lint and types"
 "$venv/bin/ruff" check .
 "$venv/bin/ruff" format --check .
 "$venv/bin/mypy" --strict wellness_repo
+"$venv/bin/mypy" --strict examples/service
 
 echo "== tests (embedded backend and $uri)"
 "$venv/bin/pytest" -q -p no:cacheprovider "$@"
