@@ -8,6 +8,7 @@ import sys
 from typing import TextIO
 
 from wellness_repo.database.manager import connect
+from wellness_repo.demo.operations import book_follow_up, review_medication
 from wellness_repo.demo.pathway import CarePathway
 from wellness_repo.demo.printing import PathwayPrinter
 from wellness_repo.models.types import new_id
@@ -42,6 +43,8 @@ async def run_demo(
         relationship_id = await pathway.begin_care(cast)
         await pathway.track_progress(cast, relationship_id)
         await pathway.respond_to_crisis(cast)
+        await book_follow_up(db, printer, cast)
+        await review_medication(db, printer, cast)
         await pathway.review_audit(cast)
     finally:
         if scratch:
