@@ -539,8 +539,8 @@ def create_appointment_reminder_repository(
     logger: logging.Logger | None = None,
 ) -> AppointmentReminderRepository | BaseRepository[AppointmentReminder]:
     """The appointment reminder outbox that dispatchers claim from."""
-    built: AppointmentReminderRepository | BaseRepository[AppointmentReminder] = (
-        _build(AppointmentReminderRepository, db_manager, logger)
+    built: AppointmentReminderRepository | BaseRepository[AppointmentReminder] = _build(
+        AppointmentReminderRepository, db_manager, logger
     )
     return built
 
