@@ -23,7 +23,8 @@ if [ ! -f "$pidfile" ]; then
 fi
 pid="$(cat "$pidfile")"
 # Only ever signal the process if it still is a mongod: pids get reused.
-if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = "mongod" ]; then
+command_name="$(ps -p "$pid" -o comm= 2>/dev/null || true)"
+if kill -0 "$pid" 2>/dev/null && [ "$command_name" = "mongod" ]; then
   kill "$pid"
   for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || break

@@ -92,6 +92,22 @@ async def test_booking_stores_the_appointment_under_its_id_in_utc(
     assert stored.booked_by == "system:tests"
 
 
+async def test_a_bulk_insert_of_appointments_is_refused_so_no_booking_skips_its_slots(
+    db: DatabaseManager, appointments: AppointmentRepository
+) -> None:
+    sessions = [therapy_session(local(DAY, 10)), therapy_session(local(DAY, 10))]
+
+    with pytest.raises(ValidationError) as refused:
+        await appointments.create_many(sessions)
+
+    assert (refused.value.field, refused.value.rule) == (
+        "entities",
+        "book_through_create",
+    )
+    assert await stored_appointments(db) == 0
+    assert await active_reservations(db) == 0
+
+
 async def test_a_booking_reserves_the_providers_time_with_buffer_and_the_patients(
     db: DatabaseManager, appointments: AppointmentRepository
 ) -> None:

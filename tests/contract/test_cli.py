@@ -31,7 +31,8 @@ def test_demo_walks_the_pathway_on_the_embedded_backend(
     assert "suicidal_ideation" in printed
     assert "escalated" in printed
     assert "refused: the provider is already booked" in printed
-    assert "Sertraline 50mg" in printed and "declining" in printed
+    assert "Sertraline 50mg" in printed
+    assert "declining" in printed
     assert "audit chain verified: True" in printed
     assert "private note" not in printed
     assert "better off without me" not in printed

@@ -701,7 +701,8 @@ async def test_a_crisis_written_into_a_closed_conversation_opens_it_again(
     )
 
     found = await conversations.get(started.conversation_id)
-    assert found.status is ConversationStatus.ACTIVE and found.closed_at is None
+    assert found.status is ConversationStatus.ACTIVE
+    assert found.closed_at is None
     assert found.conversation_type is ConversationType.CRISIS_SUPPORT
     assert "988" in response.text
     assert await stored_count(db, CrisisDetection) >= 1

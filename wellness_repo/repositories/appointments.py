@@ -137,6 +137,18 @@ class AppointmentRepository(AppointmentHistoryRepository):
         )
         return booked
 
+    async def create_many(self, entities: Sequence[Appointment]) -> list[Appointment]:
+        """Refused: a plain bulk insert would skip the calendar and the slot
+        reservations that keep bookings from overlapping. Book with ``create``;
+        bring past visits in with ``import_history``."""
+        raise ValidationError(
+            "appointments are booked one at a time with create, or imported "
+            "with import_history",
+            field="entities",
+            rule="book_through_create",
+            entity=self._entity,
+        )
+
     async def reschedule(
         self,
         appointment_id: str,
