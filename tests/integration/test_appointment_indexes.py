@@ -15,6 +15,7 @@ from tests.support.appointment_data import (
     local,
     next_weekday,
     therapy_session,
+    weekday_after,
     weekday_calendar,
 )
 from tests.support.explain import plan_stages, recorded_database, unindexed_stages
@@ -107,7 +108,7 @@ async def test_appointment_queries_never_scan_or_sort_in_memory(
             booked.id, [ReminderType.EMAIL, ReminderType.SMS]
         )
         await appointments.reminders.reminders_for_appointment(booked.id)
-        await appointments.reschedule(booked.id, local(day, 14, 0) + timedelta(days=1))
+        await appointments.reschedule(booked.id, local(weekday_after(day), 14))
         recorder.recording = False  # the clock moves on: every reminder is due
         await db.collection(AppointmentReminder).update_many(
             {}, {"$set": {"available_at": local(day, 0) - timedelta(days=30)}}

@@ -71,6 +71,14 @@ def next_weekday(days_ahead: int = 7) -> date:
     return day
 
 
+def weekday_after(day: date) -> date:
+    """The first Monday-to-Friday date after ``day``."""
+    later = day + timedelta(days=1)
+    while later.weekday() > 4:
+        later += timedelta(days=1)
+    return later
+
+
 def local(day: date, hour: int, minute: int = 0, zone: ZoneInfo = NEW_YORK) -> datetime:
     """``hour:minute`` wall-clock time on ``day`` in ``zone``, as a UTC instant."""
     return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
