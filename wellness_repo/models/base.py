@@ -76,12 +76,6 @@ class WellnessDocument(Document):
     # it again from inside validation (Beanie's __init__ would double the cost).
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
-    @classmethod
-    def fill_back_refs(cls, values: Any) -> Any:  # type: ignore[override]
-        # Overrides Beanie's before-validator of the same name, which costs three
-        # times a whole validation; these documents store ids, never Links.
-        return values
-
     # LazyModel (Beanie's base) routes every attribute read through Python for lazy
     # parsing, which these documents never use; plain lookup is five times faster.
     __getattribute__ = object.__getattribute__
@@ -89,11 +83,7 @@ class WellnessDocument(Document):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        # Beanie's private attributes serve lazy parsing and state tracking, which
-        # these records never use (repositories write whole validated documents),
-        # yet filling them in cost a fifth of reading a record. They stay unset:
-        # Beanie's save/state methods are not part of this package's API.
-        cls.model_post_init = _leave_private_state_unset
+        _drop_beanie_hooks(cls)
 
     @classmethod
     def entity_name(cls) -> str:
@@ -110,8 +100,28 @@ class WellnessDocument(Document):
         return name
 
 
-def _leave_private_state_unset(self: BaseModel, context: Any, /) -> None:
-    return None
+def _drop_beanie_hooks(cls: type[WellnessDocument]) -> None:
+    """Take two per-record Python calls of Beanie's out of validation.
+
+    Every record read is validated, a thousand on a page, and each Python call
+    pydantic makes per record costs about as much as a field:
+
+    - Beanie's ``fill_back_refs`` before-validator resolves Links, and these
+      documents store ids, never Links;
+    - the ``model_post_init`` pydantic adds for Beanie's private attributes fills
+      in lazy-parsing and save-state bookkeeping that these records never use
+      (repositories write whole validated documents; Beanie's save and state
+      methods are not part of this package's API), so it stays unset.
+
+    Pydantic collects validators again for every subclass, from Beanie's
+    ``Document`` too, so each class drops them and rebuilds its validator once,
+    at import. A class whose schema waits on a forward reference is left to its
+    deferred build, which sees the same settings.
+    """
+    cls.__pydantic_decorators__.model_validators.pop("fill_back_refs", None)
+    cls.__pydantic_post_init__ = None
+    if cls.__pydantic_complete__:
+        cls.model_rebuild(force=True)
 
 
 class SoftDeletableDocument(WellnessDocument):

@@ -20,8 +20,6 @@ from pydantic import (
     Field,
     SkipValidation,
     StringConstraints,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -168,27 +166,30 @@ class MoodEntry(SoftDeletableDocument):
             return None
         return EmotionalState(self.mood_rating)
 
-    @field_validator("mood_rating")
-    @classmethod
-    def _rating_fits_its_scale(cls, value: int, info: ValidationInfo) -> int:
-        scale: MoodScale | None = info.data.get("mood_scale")
-        if scale is not None and value > _HIGHEST[scale]:
+    @model_validator(mode="after")
+    def _check_and_derive(self) -> MoodEntry:
+        # The one validator of the model: it runs for every record read, and each
+        # validator call costs about as much as a field. Every scale starts at 1;
+        # the properties are not called on this path.
+        values = self.__dict__
+        scale = values["mood_scale"]
+        rating = values["mood_rating"]
+        highest = _HIGHEST[scale]
+        if rating > highest:
             raise PydanticCustomError(
                 "mood_scale_range",
                 "mood_rating must be within {lowest}..{highest} on the {scale} scale",
-                {"lowest": scale.lowest, "highest": scale.highest, "scale": scale},
+                {
+                    "field": "mood_rating",
+                    "lowest": scale.lowest,
+                    "highest": highest,
+                    "scale": scale,
+                },
             )
-        # An EmotionalState member is stored as its plain number.
-        return int(value)
-
-    @model_validator(mode="after")
-    def _derive_normalized_rating(self) -> MoodEntry:
-        # One validator for everything derived: it runs for every record read,
-        # and each validator call costs about as much as a field.
-        values = self.__dict__
-        # Every scale starts at 1; the properties are not called on this path.
-        highest = _HIGHEST[values["mood_scale"]]
-        values["normalized_rating"] = (values["mood_rating"] - 1) / (highest - 1)
+        if type(rating) is not int:
+            # An EmotionalState member is stored as its plain number.
+            values["mood_rating"] = rating = int(rating)
+        values["normalized_rating"] = (rating - 1) / (highest - 1)
         for name in ("contributing_factors", "triggers"):
             labels = values[name]
             if len(labels) > 1:

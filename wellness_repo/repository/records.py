@@ -14,12 +14,19 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
 
 from wellness_repo.errors import RepositoryError, ValidationError
 from wellness_repo.models.base import WellnessDocument
 from wellness_repo.models.types import ID_PATTERN
 
-__all__ = ["Migration", "dump_for_storage", "load_document", "load_partial"]
+__all__ = [
+    "Migration",
+    "dump_for_storage",
+    "load_document",
+    "load_partial",
+    "revalidated",
+]
 
 T = TypeVar("T", bound=WellnessDocument)
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -42,10 +49,15 @@ def printable_id(value: Any) -> str | None:
 def validation_error(
     exc: PydanticValidationError, entity: str, entity_id: str | None = None
 ) -> ValidationError:
-    """Translate pydantic's error into ours: every field and rule, no values."""
+    """Translate pydantic's error into ours: every field and rule, no values.
+
+    A rule checked by a model validator (one field against another) has no
+    location of its own; it names the field it refuses as ``field`` in its
+    error context.
+    """
     found = [
         (
-            ".".join(str(step) for step in error["loc"]),
+            _error_field(error),
             str(error["type"]),
             str(error["msg"]),
         )
@@ -62,6 +74,14 @@ def validation_error(
         entity_id=entity_id,
         cause=exc,
     )
+
+
+def _error_field(error: ErrorDetails) -> str:
+    location = [str(step) for step in error["loc"]]
+    named = error.get("ctx", {}).get("field")
+    if isinstance(named, str):
+        location.append(named)
+    return ".".join(location)
 
 
 def dump_for_storage(entity: T, *, revision: int) -> tuple[dict[str, Any], T]:
@@ -86,6 +106,27 @@ def dump_for_storage(entity: T, *, revision: int) -> tuple[dict[str, Any], T]:
     stored: dict[str, Any] = record.model_dump(by_alias=True)
     stored[VERSION_KEY] = model.SCHEMA_VERSION
     return stored, record
+
+
+def revalidated(entity: T) -> T:
+    """``entity`` validated afresh, so derived fields (a normalised rating, an
+    urgency) are right even if it was built with ``model_copy`` or
+    ``model_construct``, which skip validation, or changed in place.
+
+    Raises:
+        ValidationError: by field and rule, with no values.
+    """
+    model = type(entity)
+    try:
+        # Serializer warnings would quote the offending values; validation below
+        # reports the same problems by field and rule only.
+        document = entity.model_dump(by_alias=True, warnings=False)
+        fresh: T = model.model_validate(document)
+    except PydanticValidationError as exc:
+        raise validation_error(
+            exc, model.entity_name(), printable_id(getattr(entity, "id", None))
+        ) from None
+    return fresh
 
 
 def upgrade_document(
