@@ -412,8 +412,8 @@ async def test_positional_filters_must_be_q_objects(
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"order_by": ["mood_score"]}, "mood_score"),
-        ({"fields": ["mood_score"]}, "mood_score"),
+        ({"order_by": ["mood_score"]}, "order_by.mood_score"),
+        ({"fields": ["mood_score"]}, "fields.mood_score"),
         ({"after": "not-a-cursor"}, "after"),
     ],
     ids=["order_by", "fields", "after"],

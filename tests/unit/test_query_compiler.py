@@ -22,6 +22,7 @@ from wellness_repo.query.compiler import (
     MAX_REGEX_LENGTH,
     EncryptedLookup,
     compile_filters,
+    compile_projection,
     compile_sort,
     cursor_condition,
     decode_cursor,
@@ -217,6 +218,14 @@ def test_equality_on_the_deterministic_encrypted_field_is_left_to_encrypt() -> N
     assert query.has_encrypted_values
 
 
+@pytest.mark.parametrize("field", ["email", "private_note"])
+def test_none_on_an_encrypted_field_means_isnull_as_everywhere(field: str) -> None:
+    query = compile_filters(CarePlanRecord, {field: None})
+
+    assert query.filter == {field: None}
+    assert not query.has_encrypted_values
+
+
 def test_a_goal_value_compiles_to_its_stored_sub_document() -> None:
     goal = Goal(code="sleep 7h", progress=40, labels=["cbt"])
 
@@ -410,6 +419,22 @@ def test_sorting_on_a_list_or_an_encrypted_field_is_refused(name: str) -> None:
     assert (raised.value.field, raised.value.rule) == (
         f"order_by.{name.lstrip('-')}",
         "not_sortable",
+    )
+
+
+def test_an_unknown_sort_or_projected_field_is_named_by_its_argument() -> None:
+    with pytest.raises(ValidationError) as unknown_sort:
+        compile_sort(CarePlanRecord, ["-nosuch"])
+    with pytest.raises(ValidationError) as unknown_field:
+        compile_projection(CarePlanRecord, ["contact.nosuch"])
+
+    assert (unknown_sort.value.field, unknown_sort.value.rule) == (
+        "order_by.nosuch",
+        "unknown_field",
+    )
+    assert (unknown_field.value.field, unknown_field.value.rule) == (
+        "fields.contact.nosuch",
+        "unknown_field",
     )
 
 

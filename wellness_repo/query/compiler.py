@@ -217,6 +217,10 @@ class _State:
         self, path: FieldPath, operator: str, key: str, value: Any
     ) -> dict[str, Any]:
         assert path.encryption is not None
+        if operator == "eq" and value is None:
+            # As on every other field, ``=None`` means isnull: absence is stored
+            # in the clear, so it needs no encrypted lookup.
+            operator, value = "isnull", True
         allowed = _ENCRYPTED_OPERATORS if path.encryption.queryable else {"isnull"}
         if operator not in allowed:
             raise ValidationError(
@@ -457,7 +461,7 @@ def compile_sort(
             )
         descending = entry.startswith("-")
         name = entry[1:] if descending else entry
-        path = resolve_path(model, tuple(name.split("__")))
+        path = _resolve_argument(model, "order_by", name, name)
         if path.through_list or path.encryption is not None:
             raise ValidationError(
                 "cannot sort on a list or an encrypted field",
@@ -480,11 +484,25 @@ def compile_projection(
     """A projection returning ``fields`` plus the id and the ``always`` paths."""
     projection = {"_id": 1}
     for name in fields:
-        path = resolve_path(model, tuple(name.replace(".", "__").split("__")))
+        path = _resolve_argument(model, "fields", name, name.replace(".", "__"))
         projection[path.mongo_path] = 1
     for stored in always:
         projection[stored] = 1
     return _drop_nested_duplicates(projection)
+
+
+def _resolve_argument(
+    model: type[BaseModel], argument: str, given: str, lookup: str
+) -> FieldPath:
+    """The field named ``given`` in the ``argument`` of ``QueryOptions`` (``lookup``
+    is its ``__`` form); an unknown one is refused as ``argument.given``, like
+    every other rule there."""
+    try:
+        return resolve_path(model, tuple(lookup.split("__")))
+    except ValidationError as exc:
+        raise ValidationError(
+            exc.message, field=f"{argument}.{given}", rule=exc.rule
+        ) from None
 
 
 def _drop_nested_duplicates(projection: dict[str, int]) -> dict[str, int]:
