@@ -311,6 +311,7 @@ from wellness_repo.repositories.clinical import (
     TherapeuticRelationshipRepository,
     TreatmentPlanRepository,
 )
+from wellness_repo.repositories.clinical_signals import ClinicalSignalRepository
 from wellness_repo.repositories.conversation_messages import (
     ConversationMessageRepository,
 )
@@ -329,10 +330,7 @@ from wellness_repo.repositories.security_events import (
     SecurityEventRepository,
     UserSessionRepository,
 )
-from wellness_repo.repositories.sessions import (
-    ClinicalSignalRepository,
-    TherapySessionRepository,
-)
+from wellness_repo.repositories.sessions import TherapySessionRepository
 from wellness_repo.repository.base import AsyncBaseRepository
 from wellness_repo.repository.cache import cache_result
 from wellness_repo.repository.sync import (

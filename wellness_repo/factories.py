@@ -44,6 +44,7 @@ from wellness_repo.repositories.clinical import (
     TherapeuticRelationshipRepository,
     TreatmentPlanRepository,
 )
+from wellness_repo.repositories.clinical_signals import ClinicalSignalRepository
 from wellness_repo.repositories.conversation_messages import (
     ConversationMessageRepository,
 )
@@ -62,10 +63,7 @@ from wellness_repo.repositories.security_events import (
     SecurityEventRepository,
     UserSessionRepository,
 )
-from wellness_repo.repositories.sessions import (
-    ClinicalSignalRepository,
-    TherapySessionRepository,
-)
+from wellness_repo.repositories.sessions import TherapySessionRepository
 from wellness_repo.repository.sync import BaseRepository, SyncDatabaseManager
 
 __all__ = [

@@ -690,7 +690,7 @@ async def test_claiming_without_a_worker_name_is_refused(
     with pytest.raises(ValidationError) as raised:
         await signals.claim_signal(signal.id, " ")
 
-    assert (raised.value.field, raised.value.rule) == ("worker", "type")
+    assert (raised.value.field, raised.value.rule) == ("worker", "format")
     assert (await signals.get(signal.id)).status is SignalStatus.PENDING
 
 

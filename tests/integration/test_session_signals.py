@@ -31,10 +31,8 @@ from wellness_repo.models.sessions import (
     SignalStatus,
     TherapySession,
 )
-from wellness_repo.repositories.sessions import (
-    ClinicalSignalRepository,
-    TherapySessionRepository,
-)
+from wellness_repo.repositories.clinical_signals import ClinicalSignalRepository
+from wellness_repo.repositories.sessions import TherapySessionRepository
 
 pytestmark = pytest.mark.integration
 

@@ -42,9 +42,9 @@ from wellness_repo.models.crisis import (
 from wellness_repo.models.sessions import ClinicalSignal, RiskLevel
 from wellness_repo.models.types import new_id
 from wellness_repo.repositories.care import parse_argument
+from wellness_repo.repositories.clinical_signals import ClinicalSignalRepository
 from wellness_repo.repositories.lifecycle import checked_id
 from wellness_repo.repositories.notifications import CrisisNotificationRepository
-from wellness_repo.repositories.sessions import ClinicalSignalRepository
 from wellness_repo.repository.base import AsyncBaseRepository
 from wellness_repo.repository.records import printable_id, validation_error
 from wellness_repo.security.context import AccessContext, acting_as

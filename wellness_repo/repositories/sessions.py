@@ -1,19 +1,18 @@
-"""Repositories for therapy sessions and the clinical signals they raise.
+"""The repository of therapy sessions, with the crisis hook on their risk level.
 
 The crisis hook: a session stored at high or imminent risk (created so, or raised
 to it by an update) writes a ``ClinicalSignal`` in the same transaction, so the
 assessment and the request for crisis follow-up are stored together or not at
-all. The crisis workflow then claims pending signals one worker at a time.
+all. The crisis workflow then claims pending signals one worker at a time
+(``ClinicalSignalRepository``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
-from typing import Any, NoReturn, TypeVar
-
-from pydantic import ValidationError as PydanticValidationError
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 from wellness_repo.analysis.attendance import AttendanceStatistics
 from wellness_repo.database.manager import DatabaseManager
@@ -25,25 +24,20 @@ from wellness_repo.models.sessions import (
     RiskLevel,
     SessionStatus,
     SignalSource,
-    SignalStatus,
     TherapySession,
 )
 from wellness_repo.models.types import utc_now
 from wellness_repo.query.options import QueryOptions, QueryResult
+from wellness_repo.repositories.clinical_signals import ClinicalSignalRepository
 from wellness_repo.repository.base import AsyncBaseRepository
-from wellness_repo.repository.records import printable_id, validation_error
+from wellness_repo.repository.records import printable_id, revalidated
 
-__all__ = ["ClinicalSignalRepository", "TherapySessionRepository"]
+__all__ = ["TherapySessionRepository"]
 
 D = TypeVar("D", bound=WellnessDocument)
 
 # Read-modify-write attempts before a homework review gives up to a busier writer.
 _REVIEW_ATTEMPTS = 5
-# The status each workflow step starts from.
-_WORKFLOW_STEPS = {
-    SignalStatus.CLAIMED: SignalStatus.PENDING,
-    SignalStatus.PROCESSED: SignalStatus.CLAIMED,
-}
 _REVIEW_RULES = {
     "same_session": "a session cannot review its own homework",
     "not_attended": "homework is reviewed only in an attended session",
@@ -52,178 +46,6 @@ _REVIEW_RULES = {
     "no_homework": "the earlier session assigned no homework",
     "unknown_item": "an item id is not among the earlier session's homework",
 }
-
-
-class ClinicalSignalRepository(AsyncBaseRepository[ClinicalSignal]):
-    """The queue of clinical signals awaiting crisis follow-up.
-
-    A signal moves pending -> claimed (by exactly one worker) -> processed (into
-    a crisis detection). Signals are never deleted and never rewritten wholesale:
-    only the workflow methods here change them.
-    """
-
-    model = ClinicalSignal
-
-    async def create(self, entity: ClinicalSignal) -> ClinicalSignal:
-        """Raise a signal (its derived ``urgency`` recomputed first)."""
-        self._check_type(entity)
-        return await super().create(_revalidated(entity))
-
-    async def create_many(
-        self, entities: Sequence[ClinicalSignal]
-    ) -> list[ClinicalSignal]:
-        """Raise several signals in one round trip."""
-        for entity in entities:
-            self._check_type(entity)
-        return await super().create_many([_revalidated(e) for e in entities])
-
-    async def update(self, entity: ClinicalSignal) -> NoReturn:
-        """Refused: a signal changes only by being claimed, released or
-        processed, so no edit can take a crisis out of the queue."""
-        raise ValidationError(
-            "a clinical signal changes only through claim, release and processing",
-            field="status",
-            rule="managed_by_workflow",
-            entity=self._entity,
-            entity_id=printable_id(getattr(entity, "id", None)),
-        )
-
-    async def delete(self, entity_id: str) -> NoReturn:
-        """Refused: a signal is a durable record of a crisis assessment."""
-        raise ValidationError(
-            "clinical signals are never deleted; process them instead",
-            field="id",
-            rule="never_deleted",
-            entity=self._entity,
-            entity_id=printable_id(entity_id),
-        )
-
-    async def pending_signals(self, limit: int = 50) -> list[ClinicalSignal]:
-        """Signals awaiting a crisis worker, most urgent first, then oldest."""
-        page = await self.list_all(
-            QueryOptions(
-                filters={"status": SignalStatus.PENDING},
-                order_by=["-urgency", "raised_at"],
-                limit=limit,
-            )
-        )
-        return page.items
-
-    async def signals_for_session(self, session_id: str) -> list[ClinicalSignal]:
-        """Every signal one therapy session raised, in the order it raised them."""
-        page = await self.list_all(
-            QueryOptions(
-                filters={
-                    "source": SignalSource.SESSION,
-                    "source_id": _checked_id(session_id, "session_id"),
-                },
-                order_by=["source_revision"],
-            )
-        )
-        return page.items
-
-    async def claim_signal(self, signal_id: str, worker: str) -> ClinicalSignal:
-        """Take a pending signal for processing; of racing workers exactly one wins.
-
-        Raises:
-            ValidationError: the signal is no longer pending (rule
-                ``invalid_transition``): another worker has it or it is done.
-            NotFoundError: no such signal.
-        """
-        changes = {"claimed_by": _checked_id(worker, "worker"), "claimed_at": utc_now()}
-        claimed = await self._move(signal_id, SignalStatus.CLAIMED, changes, {})
-        self.logger.info("clinical signal %s claimed by %s", signal_id, worker)
-        return claimed
-
-    async def mark_signal_processed(
-        self, signal_id: str, detection_id: str, *, worker: str | None = None
-    ) -> ClinicalSignal:
-        """Record that a claimed signal became the crisis detection ``detection_id``.
-
-        Args:
-            worker: if given, only this worker's claim may be completed, so a
-                worker whose stalled claim was released cannot finish it late.
-
-        Raises:
-            ValidationError: the signal is not claimed (by ``worker``).
-            NotFoundError: no such signal.
-        """
-        changes = {
-            "processed_at": utc_now(),
-            "detection_id": _checked_id(detection_id, "detection_id"),
-        }
-        guard = {} if worker is None else {"claimed_by": _checked_id(worker, "worker")}
-        processed = await self._move(signal_id, SignalStatus.PROCESSED, changes, guard)
-        self.logger.info(
-            "clinical signal %s processed into detection %s", signal_id, detection_id
-        )
-        return processed
-
-    async def release_stalled_claims(self, older_than: timedelta) -> int:
-        """Return to the queue signals claimed longer ago than ``older_than``, so a
-        crashed worker cannot strand a crisis; returns how many were released.
-
-        Releases at most one page of claims per call.
-        """
-        if not isinstance(older_than, timedelta) or older_than <= timedelta(0):
-            raise ValidationError(
-                "older_than must be a positive timedelta",
-                field="older_than",
-                rule="positive_duration",
-                entity=self._entity,
-            )
-        cutoff = utc_now() - older_than
-        stalled = await self.list_all(
-            QueryOptions(
-                filters={"status": SignalStatus.CLAIMED, "claimed_at__lt": cutoff},
-                order_by=["claimed_at"],
-            )
-        )
-        released = 0
-        for signal in stalled:
-            # Guarded on the very claim seen: a claim completed meanwhile stays.
-            claim = {"claimed_by": signal.claimed_by, "claimed_at": signal.claimed_at}
-            released_claim = {
-                "status": SignalStatus.PENDING.value,
-                **dict.fromkeys(claim),
-            }
-            back = await self._atomic_update(
-                signal.id,
-                {"$set": released_claim},
-                guard={"status": SignalStatus.CLAIMED.value, **claim},
-                changed=("status", *claim),
-            )
-            if back is not None:
-                released += 1
-        self.logger.info("released %d stalled clinical signal claims", released)
-        return released
-
-    async def _move(
-        self,
-        signal_id: str,
-        target: SignalStatus,
-        changes: dict[str, Any],
-        guard: dict[str, Any],
-    ) -> ClinicalSignal:
-        """One step of pending -> claimed -> processed, atomic and guarded on the
-        status it starts from, so two racing steps cannot both apply."""
-        source = _WORKFLOW_STEPS[target]
-        moved = await self._atomic_update(
-            signal_id,
-            {"$set": {"status": target.value, **changes}},
-            guard={"status": source.value, **guard},
-            changed=("status", *changes),
-        )
-        if moved is None:
-            current = await self.get(signal_id)
-            raise ValidationError(
-                f"a {current.status.value} signal cannot become {target.value}",
-                field="status",
-                rule="invalid_transition",
-                entity=self._entity,
-                entity_id=signal_id,
-            )
-        return moved
 
 
 class TherapySessionRepository(AsyncBaseRepository[TherapySession]):
@@ -250,7 +72,7 @@ class TherapySessionRepository(AsyncBaseRepository[TherapySession]):
         """Document a session; at high or imminent risk, raise a clinical signal
         in the same transaction."""
         self._check_type(entity)
-        session = _revalidated(entity)
+        session = revalidated(entity)
         signal = self._signal_for(session, revision=1)
         if signal is None:
             return await super().create(session)
@@ -269,7 +91,7 @@ class TherapySessionRepository(AsyncBaseRepository[TherapySession]):
         """
         for entity in entities:
             self._check_type(entity)
-        sessions = [_revalidated(entity) for entity in entities]
+        sessions = [revalidated(entity) for entity in entities]
         signals = [self._signal_for(session, revision=1) for session in sessions]
         raised = [signal for signal in signals if signal is not None]
         if not raised:
@@ -285,7 +107,7 @@ class TherapySessionRepository(AsyncBaseRepository[TherapySession]):
         imminent raises a signal in the same transaction; keeping or lowering a
         level does not."""
         self._check_type(entity)
-        session = _revalidated(entity)
+        session = revalidated(entity)
         signal = self._signal_for(session, revision=session.revision + 1)
         if signal is None:
             return await super().update(session)
@@ -510,23 +332,6 @@ class TherapySessionRepository(AsyncBaseRepository[TherapySession]):
             entity=self._entity,
             entity_id=entity_id,
         )
-
-
-def _revalidated(entity: D) -> D:
-    """``entity`` validated afresh, so derived fields (``mood_change``,
-    ``urgency``) are right even if it was built with ``model_copy`` or
-    ``model_construct``, which skip validation."""
-    model = type(entity)
-    try:
-        # Serializer warnings would quote the offending values; validation below
-        # reports the same problems by field and rule only.
-        document = entity.model_dump(by_alias=True, warnings=False)
-        fresh: D = model.model_validate(document)
-    except PydanticValidationError as exc:
-        raise validation_error(
-            exc, model.entity_name(), printable_id(entity.id)
-        ) from None
-    return fresh
 
 
 def _reviewed(
