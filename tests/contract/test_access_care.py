@@ -148,6 +148,62 @@ async def test_a_therapist_cannot_open_a_relationship_with_a_stranger(
     )
 
 
+async def test_a_therapist_cannot_move_their_relationship_to_another_patient(
+    clinic: ClinicDb,
+) -> None:
+    relationships = TherapeuticRelationshipRepository(clinic.db)
+    moods = MoodEntryRepository(clinic.db)
+
+    with acting_as(actor_context("therapist")):
+        with pytest.raises(AccessDeniedError) as raised:
+            await relationships.patch(
+                clinic.clinic.relationship, {"patient_id": OTHER_PATIENT}
+            )
+        with pytest.raises(NotFoundError):
+            await moods.get(clinic.clinic.other_mood_entry)
+
+    assert "patient_id" in str(raised.value)
+    stored = await relationships.get(clinic.clinic.relationship)
+    assert stored.patient_id == PATIENT
+
+
+async def test_a_pending_relationships_therapist_cannot_point_it_at_a_patient(
+    clinic: ClinicDb,
+) -> None:
+    relationships = TherapeuticRelationshipRepository(clinic.db)
+    newcomer = "therapist_613"
+    pending = await relationships.create(relationship(therapist_id=newcomer))
+    moved = pending.model_copy(update={"patient_id": OTHER_PATIENT})
+
+    with acting_as(clinician(newcomer, UserRole.THERAPIST)):
+        with pytest.raises(AccessDeniedError):
+            await relationships.update(moved)
+        visible = await MoodEntryRepository(clinic.db).count()
+
+    assert visible == 0
+    assert (await relationships.get(pending.id)).patient_id == PATIENT
+
+
+async def test_a_referrals_receiving_provider_cannot_move_it_to_another_patient(
+    clinic: ClinicDb,
+) -> None:
+    referrals = ReferralRepository(clinic.db)
+    written = await referrals.create_referral(
+        PATIENT, THERAPIST, OUTSIDE_THERAPIST, "Trauma-focused therapy assessment"
+    )
+
+    with (
+        acting_as(actor_context("outside_therapist")),
+        pytest.raises(AccessDeniedError),
+    ):
+        await referrals.patch(written.id, {"patient_id": OTHER_PATIENT})
+
+    with acting_as(actor_context("other_patient")):
+        seen_by_the_other_patient = await referrals.count()
+    assert seen_by_the_other_patient == 0
+    assert (await referrals.get(written.id)).patient_id == PATIENT
+
+
 async def test_a_referrals_receiving_provider_sees_it_but_not_the_patients_chart(
     clinic: ClinicDb,
 ) -> None:

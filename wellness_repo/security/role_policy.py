@@ -171,19 +171,36 @@ class RolePolicy:
     async def check_changes(
         self, entity: type[Any], context: AccessContext, fields: Collection[str]
     ) -> None:
-        """Refuse a partial update (a domain method's ``$set``) by which an owner
-        would change what only an administrator may: their identity or a field
-        the kind declares ``admin_fields``.
+        """Refuse a change that only an administrator may make: an owner's
+        change of their identity or of a field the kind declares
+        ``admin_fields``, and a clinician's change of the patient a record is
+        about.
 
-        ``fields`` are the top-level names the update writes. Whole-record
-        updates are judged by :meth:`check_write`.
+        Moving a record to another patient would carry the first patient's
+        data into the second's chart, and a relationship moved that way would
+        bring the second patient into the clinician's care; so the patient of
+        a record stays as it was stored, whoever the record names.
+
+        ``fields`` are the top-level names the write changes: every changed
+        field of a whole-record update, or what a domain method's ``$set``
+        writes.
 
         Raises:
             AccessDeniedError: naming the first such field.
         """
         rule = _rule_of(entity)
         reach = self._reach(entity, rule, context, Operation.UPDATE)
-        if rule is None or reach is not Reach.OWN:
+        if rule is None or context.is_system:
+            return
+        if reach is Reach.CARE:
+            owner = rule.owner_field or getattr(entity, "PATIENT_FIELD", None)
+            if owner is not None and owner in fields:
+                raise AccessDeniedError(
+                    f"access policy refuses a change of a record's {owner}",
+                    entity=_name(entity),
+                )
+            return
+        if reach is not Reach.OWN:
             return
         reserved = sorted(set(fields) & {*rule.pinned_fields, *rule.admin_fields})
         if reserved:
