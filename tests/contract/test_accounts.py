@@ -755,6 +755,50 @@ async def test_an_owner_cannot_switch_their_account_back_on_through_a_patch(
     assert (await accounts.get(created.user_id)).is_active is False
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"locked_until": None, "failed_login_count": 0}, "locked_until"),
+        ({"mfa_enabled": False, "totp_secret": None}, "totp_secret"),
+        ({"password_hash": dummy_hash()}, "password_hash"),
+        ({"mfa_enabled": True}, "mfa_enabled"),
+    ],
+    ids=["unlock", "mfa_off", "password", "mfa_on_unconfirmed"],
+)
+async def test_security_state_changes_only_through_the_methods_that_ask_for_proof(
+    db: DatabaseManager,
+    accounts: UserAccountRepository,
+    changes: dict[str, Any],
+    field: str,
+) -> None:
+    created = await sign_up_patient(accounts)
+    await accounts.begin_mfa_enrollment(created.user_id)
+    await accounts.lock_account(created.user_id)
+    before = await stored_document(db, UserAccount, created.user_id)
+
+    for role in ("owner", "system"):
+        context = context_for_account(created) if role == "owner" else SYSTEM
+        with acting_as(context), pytest.raises(ValidationError) as raised:
+            await accounts.patch(created.user_id, changes)
+        assert (raised.value.field, raised.value.rule) == (field, "managed_field")
+
+    assert await stored_document(db, UserAccount, created.user_id) == before
+
+
+async def test_an_owner_may_still_rename_their_account(
+    accounts: UserAccountRepository,
+) -> None:
+    created = await sign_up_patient(accounts)
+
+    with acting_as(context_for_account(created)):
+        mine = await accounts.get(created.user_id)
+        renamed = await accounts.update(
+            mine.model_copy(update={"username": "j.rivera"})
+        )
+
+    assert renamed.username == "j.rivera"
+
+
 async def test_an_administrator_unlocks_an_account(
     db: DatabaseManager, accounts: UserAccountRepository
 ) -> None:

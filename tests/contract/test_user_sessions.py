@@ -305,6 +305,30 @@ async def test_a_revoked_session_is_refused_as_revoked(
     assert "revoked" in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"expires_at": datetime(2036, 12, 1, tzinfo=UTC)},
+        {"idle_timeout_seconds": 10 * 365 * 24 * 3600},
+        {"revoked_at": None, "revoked_reason": None},
+        {"mfa_verified": True},
+    ],
+    ids=["expiry", "idle_timeout", "unrevoke", "mfa_verified"],
+)
+async def test_a_session_cannot_be_edited_longer_or_back_to_life_or_into_mfa(
+    db: DatabaseManager, sessions: UserSessionRepository, changes: dict[str, Any]
+) -> None:
+    session, _ = await sessions.create_session(PATIENT)
+    await sessions.revoke_session(session.id, SessionEndReason.LOGOUT)
+    before = await stored_document(db, UserSession, session.id)
+
+    with pytest.raises(ValidationError) as raised:
+        await sessions.patch(session.id, changes)
+
+    assert raised.value.rule == "managed_by_workflow"
+    assert await stored_document(db, UserSession, session.id) == before
+
+
 async def test_a_token_no_session_has_is_refused_as_unknown(
     sessions: UserSessionRepository,
 ) -> None:

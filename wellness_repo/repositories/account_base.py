@@ -30,7 +30,11 @@ from wellness_repo.models.security_events import (
     SecurityEventType,
 )
 from wellness_repo.models.types import utc_now
-from wellness_repo.repositories.care import ProviderRepository, parse_argument
+from wellness_repo.repositories.care import (
+    ProviderRepository,
+    parse_argument,
+    refuse_managed_changes,
+)
 from wellness_repo.repositories.security_events import (
     SecurityEventRepository,
     UserSessionRepository,
@@ -38,7 +42,7 @@ from wellness_repo.repositories.security_events import (
 from wellness_repo.repository.base import AsyncBaseRepository
 from wellness_repo.security.passwords import HashingParameters, verify_password
 
-__all__ = ["AccountRepositoryBase"]
+__all__ = ["SECURITY_FIELDS", "AccountRepositoryBase"]
 
 R = TypeVar("R")
 
@@ -50,6 +54,21 @@ _LONGEST_PASSWORD_TRIED = 1024
 _LOCKED = "the account is locked after repeated failed sign-ins; try again later"
 Event = SecurityEventType
 Detail = SecurityEventDetail
+SECURITY_FIELDS = (
+    "password_hash",
+    "password_changed_at",
+    "failed_login_count",
+    "locked_until",
+    "last_login_at",
+    "totp_secret",
+    "mfa_enabled",
+    "totp_last_step",
+    "recovery_code_hashes",
+    "mfa_enrolled_at",
+)
+"""Account fields that change only through the account's own methods, each of
+which asks for its proof first: the current password, a one-time code, or an
+administrator."""
 
 
 class AccountRepositoryBase(AsyncBaseRepository[UserAccount]):
@@ -83,6 +102,32 @@ class AccountRepositoryBase(AsyncBaseRepository[UserAccount]):
         self._events = SecurityEventRepository(db_manager, logger)
         self._sessions = UserSessionRepository(db_manager, logger)
         self._providers = ProviderRepository(db_manager, logger)
+
+    async def update(self, entity: UserAccount) -> UserAccount:
+        """Store other changes to an account (its username, email, role).
+
+        The password, the lockout and MFA change only through
+        ``change_password``, ``unlock_account`` and the MFA methods, which ask
+        for the current password, a code or an administrator; a plain update
+        (or ``patch``) would skip that proof.
+
+        Raises:
+            ValidationError: ``managed_field`` when one of those differs from
+                the stored account; nothing is written.
+            ConcurrencyError: the account changed since it was read.
+        """
+        self._check_type(entity)
+        await refuse_managed_changes(self, entity, SECURITY_FIELDS)
+        return await super().update(entity)
+
+    async def _store_checked(
+        self, account: UserAccount, changes: dict[str, Any]
+    ) -> UserAccount:
+        """Write security fields an account method has checked the proof for,
+        if the account is still at ``account``'s revision."""
+        merged = {**account.model_dump(by_alias=False), **changes}
+        candidate = self._validated_from_fields(merged, account.id)
+        return await AsyncBaseRepository.update(self, candidate)
 
     async def _verify(self, password_hash: str, password: str) -> bool:
         return await asyncio.to_thread(verify_password, password_hash, password)

@@ -55,12 +55,10 @@ class MfaAccountRepository(AccountRepositoryBase):
         if account.mfa_enabled:
             raise self._mfa_state("MFA is already enabled", "already_enabled", account)
         secret = new_totp_secret()
-        # Through patch, not an atomic update: the secret is an encrypted field
-        # and whole-record writes are where the cipher encrypts it.
-        await self.patch(
-            account.id,
-            {"totp_secret": secret, "totp_last_step": None},
-            expected_revision=account.revision,
+        # A whole-record write, not an atomic update: the secret is an encrypted
+        # field and whole-record writes are where the cipher encrypts it.
+        await self._store_checked(
+            account, {"totp_secret": secret, "totp_last_step": None}
         )
         uri = provisioning_uri(secret, account.username, self.db.settings.totp_issuer)
         self.logger.info("MFA enrollment begun for account %s", account.id)

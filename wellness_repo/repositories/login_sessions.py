@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -184,6 +184,26 @@ class UserSessionRepository(AsyncBaseRepository[UserSession]):
             QueryOptions(
                 filters=_live_filter(account, utc_now()), order_by=["-last_seen_at"]
             ),
+        )
+
+    async def update(self, entity: UserSession) -> NoReturn:
+        """Refused: a session changes only by being used
+        (:meth:`validate_session`) or ended (:meth:`revoke_session`,
+        :meth:`revoke_all_sessions`). An edit could push its expiry out,
+        restore a revoked session or mark it MFA-verified. ``patch`` ends here
+        too.
+
+        Raises:
+            ValidationError: always (rule ``managed_by_workflow``); nothing is
+                written.
+        """
+        self._check_type(entity)
+        raise ValidationError(
+            "a session changes only by being used or revoked",
+            field="session_id",
+            rule="managed_by_workflow",
+            entity=self._entity,
+            entity_id=entity.id,
         )
 
     # --------------------------------------------------------------- private
