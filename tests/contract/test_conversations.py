@@ -42,6 +42,7 @@ from tests.support.safety_plan_data import full_plan
 from wellness_repo import (
     AccessDeniedError,
     BaseRepository,
+    Conversation,
     ConversationMessage,
     ConversationRepository,
     ConversationStatus,
@@ -707,6 +708,64 @@ async def test_a_crisis_written_into_a_closed_conversation_opens_it_again(
     assert "988" in response.text
     assert await stored_count(db, CrisisDetection) >= 1
     assert await stored_count(db, ConversationMessage) == 2
+
+
+async def test_a_crisis_sent_as_the_conversation_is_being_closed_is_recorded(
+    conversations: ConversationRepository,
+    db: DatabaseManager,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started = await conversations.start_conversation(PATIENT, "general")
+    read_before_the_close = conversations._open
+
+    async def closed_right_after_the_read(
+        conversation_id: str, *, allow_closed: bool = False
+    ) -> Conversation:
+        seen = await read_before_the_close(conversation_id, allow_closed=allow_closed)
+        await conversations.close_conversation(conversation_id)
+        return seen
+
+    monkeypatch.setattr(conversations, "_open", closed_right_after_the_read)
+
+    said = await conversations.add_message(started.conversation_id, CRISIS_MESSAGE)
+
+    found = await conversations.get(started.conversation_id)
+    assert found.status is ConversationStatus.ACTIVE
+    detections = await conversations.detections.detections_for_patient(PATIENT)
+    outbox = await AsyncBaseRepository(db, model=CrisisNotification).list_all()
+    assert said.crisis_detection_ids
+    assert {d.detection_id for d in detections} == set(said.crisis_detection_ids)
+    assert {n.detection_id for n in outbox.items} == set(said.crisis_detection_ids)
+
+
+async def test_the_crisis_reply_reaches_a_conversation_closed_after_the_message(
+    conversations: ConversationRepository,
+    db: DatabaseManager,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started = await conversations.start_conversation(PATIENT, "general")
+    find_plan = conversations.safety_plans.active_plan
+
+    async def closed_while_the_plan_is_looked_up(patient_id: str) -> Any:
+        await conversations.close_conversation(started.conversation_id)
+        return await find_plan(patient_id)
+
+    monkeypatch.setattr(
+        conversations.safety_plans, "active_plan", closed_while_the_plan_is_looked_up
+    )
+
+    response = await conversations.generate_ai_response(
+        started.conversation_id, CRISIS_MESSAGE
+    )
+
+    transcript = await conversations.transcript(started.conversation_id)
+    assert [message.sender for message in transcript.items] == [
+        MessageSender.USER,
+        MessageSender.ASSISTANT,
+    ]
+    assert transcript.items[1].content == response.text
+    assert "988" in response.text
+    assert (await conversations.get(started.conversation_id)).is_active
 
 
 async def test_a_message_to_an_unknown_conversation_is_refused(

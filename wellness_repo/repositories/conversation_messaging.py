@@ -79,17 +79,21 @@ class ConversationMessaging(AsyncBaseRepository[Conversation]):
         """Count, place and store one message, recording its crisis signals."""
         signals = reading.crisis_signals if reading is not None else ()
         # A patient who writes about a crisis into a conversation she closed is
-        # heard: the conversation opens again rather than refusing her words.
-        reopening = sender is MessageSender.USER and bool(signals)
-        conversation = await self._open(conversation_id, allow_closed=reopening)
-        reopening = reopening and not conversation.is_active
+        # heard: the conversation opens again rather than refusing her words,
+        # and the crisis reply (988, her safety plan) reaches her the same way.
+        # Such a message is written whatever the status is by then, so a close
+        # landing between the read and the write cannot refuse it either.
+        urgent = (sender is MessageSender.USER and bool(signals)) or (
+            answered is not None and answered[1].is_crisis
+        )
+        conversation = await self._open(conversation_id, allow_closed=urgent)
         candidate = self.messages._validated_from_fields(
             message_fields(conversation, text, sender, reading, answered),
             "new",
         )
         update = counter_update(conversation, sender, reading)
         guard: dict[str, Any] = {"status": ConversationStatus.ACTIVE.value}
-        if reopening:
+        if urgent:
             update["$set"].update(
                 status=ConversationStatus.ACTIVE.value, closed_at=None
             )
