@@ -18,6 +18,7 @@ from tests.support.clinical_data import (
 from tests.support.mood_data import AS_OF, PATIENT
 from wellness_repo import (
     AccessContext,
+    ConcurrencyError,
     DatabaseManager,
     MoodEntry,
     MoodEntryRepository,
@@ -162,6 +163,37 @@ async def test_another_low_entry_the_same_day_is_folded_into_the_mood_detection(
     (detection,) = await detections(crises)
     assert detection.occurrence_count == 2
     assert len(await alerts(crises)) == 1
+
+
+async def test_a_rating_corrected_into_a_fall_opens_a_mood_detection(
+    moods: MoodEntryRepository, crises: CrisisDetectionRepository
+) -> None:
+    await log_mood(moods, 8, created_at=YESTERDAY)
+    await log_mood(moods, 8, created_at=AS_OF)
+    (today,) = await moods.find_by(created_at=AS_OF)
+
+    await moods.patch(today.id, {"mood_rating": 2})
+
+    (detection,) = await detections(crises)
+    assert detection.detection_source is DetectionSource.MOOD_ENTRY
+    assert detection.source_id == today.id
+    (alert,) = await alerts(crises)
+    assert alert.detection_id == detection.id
+
+
+async def test_a_stale_mood_edit_is_refused_and_opens_no_detection(
+    moods: MoodEntryRepository, crises: CrisisDetectionRepository
+) -> None:
+    await log_mood(moods, 8, created_at=YESTERDAY)
+    await log_mood(moods, 8, created_at=AS_OF)
+    (today,) = await moods.find_by(created_at=AS_OF)
+    await moods.patch(today.id, {"tags": ["work"]})
+
+    with pytest.raises(ConcurrencyError):
+        await moods.update(today.model_copy(update={"mood_rating": 2}))
+
+    assert (await moods.get(today.id)).mood_rating == 8
+    assert await detections(crises) == []
 
 
 async def test_bulk_import_of_a_mood_fall_opens_no_detection(

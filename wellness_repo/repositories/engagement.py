@@ -97,21 +97,46 @@ class MoodEntryRepository(AsyncBaseRepository[MoodEntry]):
 
         async def write_and_assess() -> MoodEntry:
             stored = await super(MoodEntryRepository, self).create(entity)
-            with acting_as(CRISIS_DETECTOR):
-                days = await self.recent_daily_averages(
-                    stored.user_id, MOOD_SIGNAL_DAYS, as_of=stored.created_at
-                )
-            signals = assess_daily_mood({mood.day: mood.average for mood in days})
-            await record_signals(
-                self.detections,
-                stored.user_id,
-                DetectionSource.MOOD_ENTRY,
-                stored.id,
-                signals,
-            )
+            await self._assess(stored)
             return stored
 
         return await with_detections(self.db, write_and_assess)
+
+    async def update(self, entity: MoodEntry) -> MoodEntry:
+        """Store a changed mood entry (revision-guarded; ``patch`` comes here
+        too), and assess the patient's daily mood up to its day again, as
+        :meth:`create` does, in the same transaction: a rating corrected
+        downwards can show a fall that was not there before.
+
+        Raises:
+            ValidationError: the entry is invalid; nothing is written.
+            ConcurrencyError: the entry changed since it was read.
+        """
+
+        async def write_and_assess() -> MoodEntry:
+            stored = await super(MoodEntryRepository, self).update(entity)
+            await self._assess(stored)
+            return stored
+
+        return await with_detections(
+            self.db, write_and_assess, stale_entity=self._entity
+        )
+
+    async def _assess(self, stored: MoodEntry) -> None:
+        """Record each crisis warning sign in the patient's daily mood up to the
+        day of ``stored`` (repeats of an open detection fold into it)."""
+        with acting_as(CRISIS_DETECTOR):
+            days = await self.recent_daily_averages(
+                stored.user_id, MOOD_SIGNAL_DAYS, as_of=stored.created_at
+            )
+        signals = assess_daily_mood({mood.day: mood.average for mood in days})
+        await record_signals(
+            self.detections,
+            stored.user_id,
+            DetectionSource.MOOD_ENTRY,
+            stored.id,
+            signals,
+        )
 
     async def create_many(self, entities: Sequence[MoodEntry]) -> list[MoodEntry]:
         """Store several mood entries at once (a bulk import from a device or
