@@ -17,8 +17,10 @@ Every error raised by the package derives from ``RepositoryError``::
      +-- DataErasedError             a patient's data key was erased (crypto-shredding)
 
 Each error carries the entity name and the record id where there is one, and the
-original exception as ``cause`` (also chained as ``__cause__``). None of them ever
-carries a field *value*: messages end up in logs, and values may be PHI.
+original exception as ``cause``, which is not chained as ``__cause__``: a driver's
+own message can quote values. Nothing an error shows (``str``, ``repr``, its
+traceback) ever carries a field *value*: messages end up in logs, and values may
+be PHI.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class RepositoryError(Exception):
         entity: the entity name, e.g. ``"MoodEntry"``.
         entity_id: the record's id, when the error concerns one record.
         cause: the underlying exception, kept so nothing is lost in translation.
+            A driver's or pydantic's own message can quote document values, so
+            it is not chained as ``__cause__`` (tracebacks and
+            ``logger.exception`` leave it out); log ``cause`` itself only where
+            such values may appear.
     """
 
     def __init__(
@@ -68,8 +74,6 @@ class RepositoryError(Exception):
         self.entity = entity
         self.entity_id = entity_id
         self.cause = cause
-        if cause is not None:
-            self.__cause__ = cause
 
     def __str__(self) -> str:
         where = ""

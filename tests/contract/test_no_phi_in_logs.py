@@ -8,10 +8,12 @@ import logging
 import pytest
 
 from wellness_repo import (
+    AccessContext,
     DatabaseManager,
     DuplicateError,
     MoodEntry,
     QueryOptions,
+    UserRole,
     ValidationError,
     create_mood_entry_repository,
 )
@@ -64,3 +66,11 @@ async def test_errors_do_not_repeat_the_values_that_caused_them(
         assert NOTE not in str(error)
         assert PATIENT not in str(error)
         assert error.__cause__ is None
+
+
+def test_an_actor_id_that_is_not_an_id_is_refused_without_repeating_it() -> None:
+    with pytest.raises(ValidationError) as refused:
+        AccessContext(actor_id="jordan.avery@example.com", role=UserRole.PATIENT)
+
+    assert (refused.value.field, refused.value.rule) == ("actor_id", "format")
+    assert "jordan" not in str(refused.value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import traceback
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -395,6 +396,11 @@ async def test_building_a_unique_index_over_duplicate_records_raises_duplicate_e
         await apply_indexes(database, SPECS)
 
     assert "one_open_detection_per_patient" in str(raised.value)
+    # The driver's message quotes the duplicated key (here a patient id; on the
+    # accounts, a username): the error's traceback must not carry it.
+    shown = "".join(traceback.format_exception(raised.value))
+    assert "patient_123" not in shown
+    assert raised.value.__cause__ is None
 
 
 # --- real server only ----------------------------------------------------------

@@ -165,7 +165,7 @@ async def _read_indexes(
     except OperationFailure as exc:
         if exc.code == _COMMAND_NOT_SUPPORTED_ON_VIEW:
             return None
-        raise translate_driver_error(exc, entity=collection) from exc
+        raise translate_driver_error(exc, entity=collection) from None
     return documents
 
 
@@ -253,7 +253,7 @@ async def _create_declared_index(
         except OperationFailure as exc:
             if not _is_race_answer(exc):
                 entity = _index_entity(collection, spec.name)
-                raise translate_driver_error(exc, entity=entity) from exc
+                raise translate_driver_error(exc, entity=entity) from None
         else:
             logger.info("created index %s on %s", spec.name, collection)
             return "created"
@@ -287,7 +287,7 @@ async def _drop_unknown_index(database: IndexedDatabase, index: UnknownIndex) ->
         # A concurrent run dropping the same index first is the outcome we want.
         if not _is_already_gone(exc):
             entity = _index_entity(index.collection, index.name)
-            raise translate_driver_error(exc, entity=entity) from exc
+            raise translate_driver_error(exc, entity=entity) from None
     logger.info("dropped undeclared index %s on %s", index.name, index.collection)
 
 

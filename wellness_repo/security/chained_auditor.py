@@ -76,7 +76,7 @@ class ChainedAuditor:
                 f"{event.entity} records, so the call fails",
                 entity=_ENTITY,
                 cause=exc,
-            ) from exc
+            ) from None
 
     def entry_for(self, event: AccessEvent) -> AuditLog:
         """The audit entry that records ``event``: ids, shapes and names only.

@@ -19,6 +19,7 @@ context refuses to exist otherwise, and the pipeline refuses it once expired.
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Protocol
 
 from wellness_repo.config import Settings
 from wellness_repo.errors import AccessDeniedError, ValidationError
+from wellness_repo.models.types import ID_PATTERN
 
 __all__ = [
     "AccessContext",
@@ -44,6 +46,7 @@ __all__ = [
 _REASON_MAX_LENGTH = 500
 _ACCOUNT_ID = "account_id"
 _PROVIDER_ID = "provider_id"
+_ACTOR_ID = re.compile(ID_PATTERN)
 
 
 class UserRole(StrEnum):
@@ -114,6 +117,15 @@ class AccessContext:
         if not self.actor_id or not self.actor_id.strip():
             raise ValidationError(
                 "an access context needs an actor id", field="actor_id", rule="required"
+            )
+        if not _ACTOR_ID.fullmatch(self.actor_id):
+            # The actor id goes into every audit entry and log line, so it is an
+            # id (an email or a name there would be PHI), and refused here, not
+            # at the first audited call.
+            raise ValidationError(
+                "an actor id is up to 64 letters, digits and _ . : -",
+                field="actor_id",
+                rule="format",
             )
         if self.expires_at is not None and self.expires_at.tzinfo is None:
             raise ValidationError(
