@@ -35,6 +35,7 @@ from wellness_repo import (
     QueryOptions,
     TherapySession,
     UserRole,
+    ValidationError,
     acting_as,
 )
 from wellness_repo.repositories.accounts import UserAccountRepository
@@ -88,6 +89,22 @@ async def test_psychotherapy_notes_are_absent_for_everyone_but_their_author(
         assert record.psychotherapy_notes is None
         assert "psychotherapy_notes" not in record.model_fields_set
         assert "psychotherapy_notes_author_id" not in record.model_fields_set
+
+
+@pytest.mark.parametrize("actor", ["psychiatrist", "nurse", "coordinator", "patient"])
+async def test_sorting_by_a_hidden_field_is_refused_so_no_cursor_carries_it(
+    clinic: ClinicDb, actor: str
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    by_author = QueryOptions(order_by=["-psychotherapy_notes_author_id"], limit=1)
+
+    with acting_as(actor_context(actor)), pytest.raises(ValidationError) as refused:
+        await sessions.list_all(by_author)
+
+    assert (refused.value.field, refused.value.rule) == (
+        "order_by.psychotherapy_notes_author_id",
+        "hidden_field",
+    )
 
 
 async def test_a_projection_naming_psychotherapy_notes_still_hides_them(

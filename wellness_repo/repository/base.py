@@ -74,6 +74,9 @@ _DELETION_FIELDS = ("deleted_at", "deleted_by")
 # Patches of one record by many writers at once each re-apply on the newest
 # revision; with a short random pause the burst drains within these attempts.
 _PATCH_ATTEMPTS = 12
+_NOT_YOURS = object()
+"""A value no reader's id equals: stands for every field of a record someone
+else wrote, when asking a per-record rule what it can hide."""
 
 
 class AsyncBaseRepository(Generic[T]):
@@ -396,6 +399,7 @@ class AsyncBaseRepository(Generic[T]):
             regex_max_length=self.db.settings.regex_max_length,
         )
         sort = compile_sort(self.entity_model, options.order_by)
+        self._refuse_hidden_order(context, sort)
         query = await self._scoped_filter(context, Operation.READ, compiled.filter)
         if compiled.has_encrypted_values:
             query = await self._encrypt_lookups(query)
@@ -691,6 +695,7 @@ class AsyncBaseRepository(Generic[T]):
                     **self._session(),
                 ).to_list(None)
             )
+            self._redact(context, whole)
             plain = await cipher.decrypt_documents(self.entity_model, whole)
             kept = {path.split(".")[0] for path in projection}
             upgraded = {}
@@ -924,6 +929,31 @@ class AsyncBaseRepository(Generic[T]):
         if redactor is not None:
             hidden = hidden | redactor(document)
         return hidden
+
+    def _refuse_hidden_order(
+        self, context: AccessContext, sort: Sequence[tuple[str, int]]
+    ) -> None:
+        """Refuse sorting by a field the reader may not see on some records:
+        the page cursor carries the last record's sort values, so it would
+        show what the record itself hides.
+
+        Per-record rules are asked about a record on which every field is set
+        and written by someone else, which is where they hide the most.
+        """
+        policy = self.db.policy
+        hidden = policy.hidden_fields(self.entity_model, context)
+        redactor = policy.redactor(self.entity_model, context)
+        if redactor is not None:
+            someone_elses = dict.fromkeys(self.entity_model.model_fields, _NOT_YOURS)
+            hidden = hidden | redactor(someone_elses)
+        for name, _direction in sort:
+            if name.split(".")[0] in hidden:
+                raise ValidationError(
+                    f"cannot sort by {name}, which is hidden from this reader",
+                    field=f"order_by.{name}",
+                    rule="hidden_field",
+                    entity=self._entity,
+                )
 
     def _redact(self, context: AccessContext, raws: list[dict[str, Any]]) -> None:
         """Remove, in place, fields the policy hides on particular records."""
