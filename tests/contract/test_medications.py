@@ -227,6 +227,23 @@ async def test_a_plain_update_cannot_change_the_status(
     assert (raised.value.field, raised.value.rule) == ("status", "managed_field")
 
 
+async def test_an_edit_cannot_swap_the_drug_past_the_interaction_check(
+    repo: MedicationRepository,
+) -> None:
+    await repo.create(sertraline())
+    other = await repo.create(twice_daily())
+
+    with pytest.raises(ValidationError) as raised:
+        await repo.patch(other.id, {"medication_name": "Phenelzine"})
+
+    assert (raised.value.field, raised.value.rule) == (
+        "medication_name",
+        "managed_field",
+    )
+    stored = await repo.get(other.id)
+    assert (stored.medication_name, stored.interaction_warnings) == ("Lamotrigine", [])
+
+
 async def test_side_effects_are_reported_onto_the_medication(
     repo: MedicationRepository,
 ) -> None:

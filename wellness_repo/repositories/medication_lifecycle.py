@@ -47,6 +47,9 @@ class MedicationLifecycleRepository(ClinicalRecordRepository[Medication]):
         "status_history": _STATUS_METHODS,
         "side_effects": "report_side_effect",
         "interaction_warnings": "the interaction check when it is added",
+        # Another drug is another medication: discontinuing this one and adding
+        # the new one runs the interaction check, which an edit would skip.
+        "medication_name": "discontinue_medication, then create",
     }
 
     # -------------------------------------------------------------- lifecycle
