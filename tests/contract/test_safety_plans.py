@@ -364,6 +364,41 @@ async def test_edit_of_an_outdated_version_is_refused_and_nothing_changes(
     assert current.warning_signs == plan.warning_signs
 
 
+async def test_a_patch_applies_only_to_the_revision_that_was_read(
+    plans: SafetyPlanRepository,
+) -> None:
+    plan = await plans.create(seed_plan())
+    await plans.revise_plan(
+        plan.id, {"reasons_to_live": [NEW_REASON]}, expected_version=1
+    )
+
+    with pytest.raises(ValidationError) as unguarded:
+        await plans.patch(plan.id, {"reasons_to_live": ["Family"]})
+    with pytest.raises(ConcurrencyError):
+        await plans.patch(
+            plan.id, {"reasons_to_live": ["Family"]}, expected_revision=plan.revision
+        )
+
+    assert (unguarded.value.field, unguarded.value.rule) == (
+        "expected_revision",
+        "required",
+    )
+    current = await plans.get(plan.id)
+    assert (current.version, current.reasons_to_live) == (2, [NEW_REASON])
+
+
+async def test_a_patch_against_the_current_revision_makes_a_new_version(
+    plans: SafetyPlanRepository,
+) -> None:
+    plan = await plans.create(seed_plan())
+
+    patched = await plans.patch(
+        plan.id, {"warning_signs": ["Drinking alone"]}, expected_revision=plan.revision
+    )
+
+    assert (patched.version, patched.warning_signs) == (2, ["Drinking alone"])
+
+
 async def test_update_from_a_stale_read_is_refused(
     plans: SafetyPlanRepository,
 ) -> None:

@@ -154,6 +154,37 @@ class SafetyPlanRepository(AsyncBaseRepository[SafetyPlan]):
         )
         return revised
 
+    async def patch(
+        self,
+        entity_id: str,
+        changes: Mapping[str, Any],
+        *,
+        expected_revision: int | None = None,
+    ) -> SafetyPlan:
+        """Change some parts of a plan, as :meth:`update` does, only against
+        the revision the editor read.
+
+        A plan's steps are lists edited as a whole: applied again to a newer
+        version, a change would drop what that version added. Prefer
+        :meth:`revise_plan`, which takes the version the clinician edited.
+
+        Raises:
+            ValidationError: no ``expected_revision`` (rule ``required``).
+            ConcurrencyError: the plan changed since that revision.
+        """
+        if expected_revision is None:
+            raise ValidationError(
+                "a safety plan is patched only against the revision that was "
+                "read; pass expected_revision, or use revise_plan",
+                field="expected_revision",
+                rule="required",
+                entity=self._entity,
+                entity_id=printable_id(entity_id),
+            )
+        return await super().patch(
+            entity_id, changes, expected_revision=expected_revision
+        )
+
     async def revise_plan(
         self, plan_id: str, changes: Mapping[str, Any], *, expected_version: int
     ) -> SafetyPlan:
