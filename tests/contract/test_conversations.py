@@ -42,6 +42,7 @@ from tests.support.safety_plan_data import full_plan
 from wellness_repo import (
     AccessDeniedError,
     BaseRepository,
+    ConcurrencyError,
     Conversation,
     ConversationMessage,
     ConversationRepository,
@@ -832,6 +833,19 @@ async def test_the_title_can_be_changed(
     )
 
     assert renamed.title == "Sunday evening"
+
+
+async def test_a_title_edited_from_a_copy_before_the_latest_message_is_stale(
+    conversations: ConversationRepository,
+) -> None:
+    started = await conversations.start_conversation(PATIENT, "general")
+    await conversations.add_message(started.conversation_id, ANXIOUS_MESSAGE)
+
+    with pytest.raises(ConcurrencyError):
+        await conversations.update(started.model_copy(update={"title": "Sunday"}))
+    renamed = await conversations.patch(started.conversation_id, {"title": "Sunday"})
+
+    assert (renamed.title, renamed.message_count) == ("Sunday", 1)
 
 
 # ------------------------------------------------------------------- access

@@ -164,7 +164,10 @@ class ConversationRepository(ConversationMessaging):
         """
         self._check_type(entity)
         stored = await self.get(entity.id)
-        for name in _MANAGED:
+        # A copy read before the latest message differs in its counters; that
+        # is staleness (ConcurrencyError below, which patch retries), not an
+        # edit of what the repository keeps.
+        for name in _MANAGED if stored.revision == entity.revision else ():
             if getattr(entity, name) != getattr(stored, name):
                 raise ValidationError(
                     f"{name} is kept by the conversation repository",
