@@ -6,6 +6,7 @@ workflow, bad input, and who may read a patient's appointments."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError as PydanticValidationError
@@ -43,6 +44,7 @@ from wellness_repo import (
     BookingConflictError,
     CalendarExceptionKind,
     CancelledBy,
+    ConcurrencyError,
     DatabaseManager,
     NotFoundError,
     ProviderCalendarRepository,
@@ -402,6 +404,41 @@ async def test_rescheduling_onto_a_taken_time_keeps_the_old_booking(
     assert kept.scheduled_start == local(DAY, 10)
     assert kept.history == []
     assert await active_reservations(db) == 2 * (12 + 10)
+
+
+async def test_a_reschedule_from_a_copy_edited_meanwhile_is_stale_at_once(
+    db: DatabaseManager,
+    appointments: AppointmentRepository,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    booked = await appointments.create(therapy_session(local(DAY, 10)))
+    calendar_of = appointments._rules_of
+    holds = 0
+
+    async def agenda_edited_after_the_read(provider_id: str) -> Any:
+        await appointments.patch(booked.id, {"agenda": ["Sleep since the new shift"]})
+        monkeypatch.setattr(appointments, "_rules_of", calendar_of)
+        return await calendar_of(provider_id)
+
+    async def counted_hold(*args: Any) -> None:
+        nonlocal holds
+        holds += 1
+        await hold(*args)
+
+    hold = appointments._hold
+    monkeypatch.setattr(appointments, "_rules_of", agenda_edited_after_the_read)
+    monkeypatch.setattr(appointments, "_hold", counted_hold)
+
+    with pytest.raises(ConcurrencyError):
+        await appointments.reschedule(booked.id, local(DAY, 14))
+
+    assert holds == 1
+    kept = await appointments.get(booked.id)
+    assert (kept.scheduled_start, kept.agenda) == (
+        local(DAY, 10),
+        ["Sleep since the new shift"],
+    )
+    assert await active_reservations(db) == 12 + 10
 
 
 async def test_cancelling_records_reason_party_and_frees_the_time(

@@ -163,6 +163,8 @@ class SlotReservationRepository(AsyncBaseRepository[SlotReservation]):
         self,
         work: Callable[[], Awaitable[R]],
         undo: Callable[[], Awaitable[Any]],
+        *,
+        read_copy_of: str | None = None,
     ) -> R:
         """Run ``work`` (reservations, then the appointment's write) as one unit.
 
@@ -171,6 +173,12 @@ class SlotReservationRepository(AsyncBaseRepository[SlotReservation]):
         a conflict is the caller's to retry. On the embedded backend a failed
         ``work`` is followed by ``undo``, which releases the reservations it
         took, before the error goes on.
+
+        Args:
+            read_copy_of: the id of the record ``work`` writes from a copy read
+                beforehand (a reschedule): once that copy is stale, running
+                ``work`` again cannot succeed, so its ``ConcurrencyError`` is
+                raised at once.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _BOOKING_PATIENCE_SECONDS
@@ -179,8 +187,13 @@ class SlotReservationRepository(AsyncBaseRepository[SlotReservation]):
             attempt += 1
             try:
                 return await self._once(work, undo)
-            except ConcurrencyError:
-                if in_transaction() or loop.time() >= deadline:
+            except ConcurrencyError as conflict:
+                stale = (
+                    read_copy_of is not None
+                    and conflict.entity_id == read_copy_of
+                    and conflict.expected_revision is not None
+                )
+                if stale or in_transaction() or loop.time() >= deadline:
                     raise
                 pause = min(_FIRST_BACKOFF * 2 ** min(attempt - 1, 10), _MAX_BACKOFF)
                 await asyncio.sleep(random.uniform(pause / 2, pause))

@@ -215,7 +215,7 @@ class AppointmentRepository(AppointmentHistoryRepository):
             await self._release_only(current, gained[0])
             await self._release_only(current, gained[1], patient=True)
 
-        stored = await self.slots.book(move, undo)
+        stored = await self.slots.book(move, undo, read_copy_of=current.id)
         self.logger.info("appointment %s rescheduled", stored.id)
         return stored
 
