@@ -114,10 +114,11 @@ async def refuse_managed_changes(
     """Refuse a whole-record update that changes fields only domain methods write.
 
     Those methods guard their own state and keep history; a plain update would
-    bypass both. A stale ``entity`` is left to ``update``'s revision check.
+    bypass both. A stale ``entity``, or one the caller cannot see, is left to
+    ``update``'s own checks (revision, access), which say what is wrong.
     """
-    stored = await repository.get(entity.id)
-    if stored.revision != entity.revision:
+    stored = await repository.get_by_id(entity.id)
+    if stored is None or stored.revision != entity.revision:
         return
     for name in fields:
         if getattr(entity, name) != getattr(stored, name):
