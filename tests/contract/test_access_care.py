@@ -37,6 +37,7 @@ from wellness_repo import (
     ReferralStatus,
     TherapeuticRelationship,
     UserRole,
+    ValidationError,
     acting_as,
 )
 from wellness_repo.repositories.care_teams import CareTeamRepository
@@ -155,14 +156,14 @@ async def test_a_therapist_cannot_move_their_relationship_to_another_patient(
     moods = MoodEntryRepository(clinic.db)
 
     with acting_as(actor_context("therapist")):
-        with pytest.raises(AccessDeniedError) as raised:
+        with pytest.raises(ValidationError) as raised:
             await relationships.patch(
                 clinic.clinic.relationship, {"patient_id": OTHER_PATIENT}
             )
         with pytest.raises(NotFoundError):
             await moods.get(clinic.clinic.other_mood_entry)
 
-    assert "patient_id" in str(raised.value)
+    assert (raised.value.field, raised.value.rule) == ("patient_id", "managed_field")
     stored = await relationships.get(clinic.clinic.relationship)
     assert stored.patient_id == PATIENT
 
@@ -176,12 +177,32 @@ async def test_a_pending_relationships_therapist_cannot_point_it_at_a_patient(
     moved = pending.model_copy(update={"patient_id": OTHER_PATIENT})
 
     with acting_as(clinician(newcomer, UserRole.THERAPIST)):
-        with pytest.raises(AccessDeniedError):
+        with pytest.raises(ValidationError):
             await relationships.update(moved)
         visible = await MoodEntryRepository(clinic.db).count()
 
     assert visible == 0
     assert (await relationships.get(pending.id)).patient_id == PATIENT
+
+
+async def test_a_therapist_cannot_hand_their_patient_to_another_by_an_edit(
+    clinic: ClinicDb,
+) -> None:
+    relationships = TherapeuticRelationshipRepository(clinic.db)
+    handover = {"therapist_id": OUTSIDE_THERAPIST}
+
+    with (
+        acting_as(actor_context("therapist")),
+        pytest.raises(ValidationError) as raised,
+    ):
+        await relationships.patch(clinic.clinic.relationship, handover)
+    with acting_as(actor_context("outside_therapist")), pytest.raises(NotFoundError):
+        await MoodEntryRepository(clinic.db).get(clinic.clinic.mood_entry)
+
+    assert (raised.value.field, raised.value.rule) == (
+        "therapist_id",
+        "managed_field",
+    )
 
 
 async def test_a_referrals_receiving_provider_cannot_move_it_to_another_patient(

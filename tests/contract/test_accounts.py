@@ -785,6 +785,25 @@ async def test_security_state_changes_only_through_the_methods_that_ask_for_proo
     assert await stored_document(db, UserAccount, created.user_id) == before
 
 
+async def test_an_account_is_closed_only_by_deactivation_which_ends_its_sessions(
+    accounts: UserAccountRepository,
+) -> None:
+    created = await sign_up_patient(accounts)
+    sessions = UserSessionRepository(accounts.db)
+    _, token = await sessions.create_session(created.user_id)
+
+    with pytest.raises(ValidationError) as raised:
+        await accounts.patch(created.user_id, {"is_active": False})
+    assert (await sessions.validate_session(token)).user_id == created.user_id
+
+    await accounts.deactivate_user(created.user_id)
+    reopened = await accounts.patch(created.user_id, {"is_active": True})
+
+    assert (raised.value.field, raised.value.rule) == ("is_active", "managed_field")
+    assert reopened.is_active
+    assert await sessions.active_sessions(created.user_id) == []
+
+
 async def test_an_owner_may_still_rename_their_account(
     accounts: UserAccountRepository,
 ) -> None:

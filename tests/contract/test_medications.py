@@ -244,6 +244,18 @@ async def test_an_edit_cannot_swap_the_drug_past_the_interaction_check(
     assert (stored.medication_name, stored.interaction_warnings) == ("Lamotrigine", [])
 
 
+async def test_an_edit_cannot_move_a_medication_to_another_patient(
+    repo: MedicationRepository,
+) -> None:
+    med = await repo.create(sertraline())
+
+    with pytest.raises(ValidationError) as raised:
+        await repo.patch(med.id, {"patient_id": "patient_901"})
+
+    assert (raised.value.field, raised.value.rule) == ("patient_id", "managed_field")
+    assert (await repo.get(med.id)).patient_id == med.patient_id
+
+
 async def test_side_effects_are_reported_onto_the_medication(
     repo: MedicationRepository,
 ) -> None:

@@ -109,7 +109,9 @@ class AccountRepositoryBase(AsyncBaseRepository[UserAccount]):
         The password, the lockout and MFA change only through
         ``change_password``, ``unlock_account`` and the MFA methods, which ask
         for the current password, a code or an administrator; a plain update
-        (or ``patch``) would skip that proof.
+        (or ``patch``) would skip that proof. An account is closed only by
+        ``deactivate_user``, which also ends its sessions; an administrator
+        may reopen one by an update.
 
         Raises:
             ValidationError: ``managed_field`` when one of those differs from
@@ -118,6 +120,10 @@ class AccountRepositoryBase(AsyncBaseRepository[UserAccount]):
         """
         self._check_type(entity)
         await refuse_managed_changes(self, entity, SECURITY_FIELDS)
+        if not entity.is_active:
+            # Closing goes through deactivate_user, which also ends the
+            # account's sessions; an edit would leave them signed in.
+            await refuse_managed_changes(self, entity, ("is_active",))
         return await super().update(entity)
 
     async def _store_checked(

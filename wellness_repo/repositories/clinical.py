@@ -48,6 +48,10 @@ class TherapeuticRelationshipRepository(
     MANAGED_FIELDS: ClassVar[Mapping[str, str]] = {
         "relationship_status": _LIFECYCLE_METHODS,
         "status_history": _LIFECYCLE_METHODS,
+        # Who cares for whom decides who reads a chart: a handover ends this
+        # relationship and creates the new one, both on record.
+        "patient_id": "end_relationship, then create",
+        "therapist_id": "end_relationship, then create",
     }
 
     async def create(self, entity: TherapeuticRelationship) -> TherapeuticRelationship:

@@ -50,6 +50,7 @@ class MedicationLifecycleRepository(ClinicalRecordRepository[Medication]):
         # Another drug is another medication: discontinuing this one and adding
         # the new one runs the interaction check, which an edit would skip.
         "medication_name": "discontinue_medication, then create",
+        "patient_id": "discontinue_medication, then create",
     }
 
     # -------------------------------------------------------------- lifecycle
