@@ -5,7 +5,7 @@ guards, and who may read and write what."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -422,6 +422,29 @@ async def test_logging_the_same_dose_twice_keeps_one_log(
     with pytest.raises(DuplicateError):
         await repo.record_dose(med.id, "missed", scheduled_for=slot)
     assert await dose_count(repo) == 1
+
+
+async def test_a_dose_log_corrected_by_an_edit_is_checked_like_a_new_one(
+    repo: MedicationRepository,
+) -> None:
+    med = await repo.create(sertraline(start_date=days_back(10)))
+    slot = local_instant(days_back(1), "08:00")
+    log = await repo.record_dose(med.id, "missed", scheduled_for=slot)
+
+    with pytest.raises(ValidationError) as moved:
+        await repo.doses.patch(log.id, {"scheduled_for": slot - timedelta(days=400)})
+    corrected = await repo.doses.patch(
+        log.id, {"status": "taken", "taken_at": slot + timedelta(hours=9)}
+    )
+    await repo.discontinue_medication(med.id, "Switched to escitalopram")
+    with pytest.raises(ValidationError) as after_discontinuing:
+        await repo.doses.patch(log.id, {"status": "missed", "taken_at": None})
+
+    assert (moved.value.field, moved.value.rule) == ("scheduled_for", "managed_field")
+    assert corrected.status is DoseStatus.LATE
+    assert (corrected.local_date, corrected.scheduled_for) == (log.local_date, slot)
+    assert after_discontinuing.value.rule == "medication_not_active"
+    assert (await repo.doses.get(log.id)).status is DoseStatus.LATE
 
 
 async def test_a_dose_at_no_scheduled_time_is_refused(

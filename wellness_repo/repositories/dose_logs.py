@@ -29,7 +29,11 @@ from wellness_repo.models.dose_logs import DoseLog
 from wellness_repo.models.medications import Medication
 from wellness_repo.models.types import is_aware, utc_now
 from wellness_repo.query.options import QueryOptions
-from wellness_repo.repositories.care import calendar_day, every_match
+from wellness_repo.repositories.care import (
+    calendar_day,
+    every_match,
+    refuse_managed_changes,
+)
 from wellness_repo.repositories.dose_log_rules import (
     LATE_AFTER,
     check_active,
@@ -42,6 +46,16 @@ from wellness_repo.repositories.lifecycle import checked_id
 from wellness_repo.repository.base import AsyncBaseRepository
 
 __all__ = ["LATE_AFTER", "DoseLogRepository"]
+
+_WHICH_DOSE = (
+    "patient_id",
+    "medication_id",
+    "scheduled_for",
+    "recorded_at",
+    "recorded_by",
+)
+"""What makes a log the record of one particular dose: a correction keeps them
+(logging another dose is a new log)."""
 
 
 class DoseLogRepository(AsyncBaseRepository[DoseLog]):
@@ -125,6 +139,28 @@ class DoseLogRepository(AsyncBaseRepository[DoseLog]):
         medication = await self._active_medication(entity.medication_id)
         check_log_matches(entity, medication)
         return await self._store(entity, medication)
+
+    async def update(self, entity: DoseLog) -> DoseLog:
+        """Correct a dose log (its status, when it was taken, the reason) after
+        the checks :meth:`record_dose` makes: the medication active, the dose
+        inside the prescription, a late dose stored as late; its place in the
+        patient's day is worked out again. ``patch`` comes here too.
+
+        Raises:
+            ValidationError: a change of which dose it is (medication, patient,
+                scheduled time, who recorded it; rule ``managed_field``), or
+                what ``record_dose`` refuses; nothing is written.
+            ConcurrencyError: the log changed since it was read.
+        """
+        self._check_type(entity)
+        await refuse_managed_changes(self, entity, _WHICH_DOSE)
+        medication = await self._active_medication(entity.medication_id)
+        values = entity.model_dump(by_alias=False)
+        values.update(dose_placement(medication, entity.scheduled_for, entity.taken_at))
+        corrected = self._validated_from_fields(values, entity.id)
+        check_log_matches(corrected, medication)
+        check_within_prescription(corrected, medication)
+        return await super().update(corrected)
 
     async def create_many(self, entities: Sequence[DoseLog]) -> list[DoseLog]:
         """Store a batch of dose logs (an import, the fixture seeder) in one
