@@ -424,7 +424,11 @@ class AsyncBaseRepository(Generic[T]):
         total = None
         if options.include_count:
             total = await self._driver(
-                self._collection.count_documents(query, **self._session())
+                self._collection.count_documents(
+                    query,
+                    maxTimeMS=self.db.settings.query_timeout_ms,
+                    **self._session(),
+                )
             )
         self._redact(context, raws)
         patients = self._patients_of(raws)
@@ -487,7 +491,9 @@ class AsyncBaseRepository(Generic[T]):
         if compiled.has_encrypted_values:
             query = await self._encrypt_lookups(query)
         total: int = await self._driver(
-            self._collection.count_documents(query, **self._session())
+            self._collection.count_documents(
+                query, maxTimeMS=self.db.settings.query_timeout_ms, **self._session()
+            )
         )
         await self._audit(context, Operation.READ, (), query)
         return total
