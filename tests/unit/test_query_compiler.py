@@ -15,9 +15,18 @@ from typing import Any
 
 import bson
 import pytest
+from pydantic import BaseModel
 
 from tests.support.models import CarePlanRecord, Goal, GoalStatus
-from wellness_repo import MoodEntry, Q, QueryOptions, ValidationError
+from wellness_repo import (
+    Appointment,
+    JournalEntry,
+    Medication,
+    MoodEntry,
+    Q,
+    QueryOptions,
+    ValidationError,
+)
 from wellness_repo.query.compiler import (
     MAX_REGEX_LENGTH,
     EncryptedLookup,
@@ -420,6 +429,34 @@ def test_sorting_on_a_list_or_an_encrypted_field_is_refused(name: str) -> None:
         f"order_by.{name.lstrip('-')}",
         "not_sortable",
     )
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [
+        (JournalEntry, "sentiment"),
+        (Appointment, "-cancellation"),
+        (Medication, "schedule"),
+    ],
+)
+def test_sorting_on_a_sub_document_is_refused_since_no_cursor_could_carry_it(
+    model: type[BaseModel], name: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        compile_sort(model, [name])
+
+    assert (raised.value.field, raised.value.rule) == (
+        f"order_by.{name.lstrip('-')}",
+        "not_sortable",
+    )
+
+
+def test_sorting_on_dates_enums_and_numbers_is_allowed() -> None:
+    assert compile_sort(Appointment, ["-scheduled_start", "status"]) == [
+        ("scheduled_start", -1),
+        ("status", 1),
+        ("_id", 1),
+    ]
 
 
 def test_an_unknown_sort_or_projected_field_is_named_by_its_argument() -> None:

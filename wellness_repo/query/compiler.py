@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 import bson
 from pydantic import BaseModel
@@ -450,8 +451,9 @@ def compile_sort(
 ) -> list[tuple[str, int]]:
     """Compile ``order_by`` into a MongoDB sort, ending with ``_id`` ascending.
 
-    Lists and encrypted fields cannot be sorted on: their order would not mean
-    anything a caller could rely on.
+    Lists, encrypted fields and sub-documents cannot be sorted on: their order
+    would not mean anything a caller could rely on, and a page cursor carries
+    only plain values.
     """
     sort: list[tuple[str, int]] = []
     for entry in order_by:
@@ -462,9 +464,13 @@ def compile_sort(
         descending = entry.startswith("-")
         name = entry[1:] if descending else entry
         path = _resolve_argument(model, "order_by", name, name)
-        if path.through_list or path.encryption is not None:
+        if (
+            path.through_list
+            or path.encryption is not None
+            or not _is_orderable(path.scalar_type)
+        ):
             raise ValidationError(
-                "cannot sort on a list or an encrypted field",
+                "cannot sort on a list, a sub-document or an encrypted field",
                 field=f"order_by.{name}",
                 rule="not_sortable",
             )
@@ -476,6 +482,21 @@ def compile_sort(
     if not any(field == "_id" for field, _ in sort):
         sort.append(("_id", 1))
     return sort
+
+
+def _is_orderable(kind: Any) -> bool:
+    """Whether values of ``kind`` (``None`` allowed) are plain ones a sort and a
+    cursor can order: text, numbers, booleans, dates and times, their enums."""
+    union = get_origin(kind) in (Union, types.UnionType)
+    members = get_args(kind) if union else (kind,)
+    return all(
+        member is type(None)
+        or (isinstance(member, type) and issubclass(member, _ORDERABLE))
+        for member in members
+    )
+
+
+_ORDERABLE = (str, int, float, datetime, date)
 
 
 def compile_projection(
