@@ -12,12 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 import bson
 from pydantic import BaseModel
@@ -467,7 +466,7 @@ def compile_sort(
         if (
             path.through_list
             or path.encryption is not None
-            or not _is_orderable(path.scalar_type)
+            or not path.is_sortable
         ):
             raise ValidationError(
                 "cannot sort on a list, a sub-document or an encrypted field",
@@ -482,21 +481,6 @@ def compile_sort(
     if not any(field == "_id" for field, _ in sort):
         sort.append(("_id", 1))
     return sort
-
-
-def _is_orderable(kind: Any) -> bool:
-    """Whether values of ``kind`` (``None`` allowed) are plain ones a sort and a
-    cursor can order: text, numbers, booleans, dates and times, their enums."""
-    union = get_origin(kind) in (Union, types.UnionType)
-    members = get_args(kind) if union else (kind,)
-    return all(
-        member is type(None)
-        or (isinstance(member, type) and issubclass(member, _ORDERABLE))
-        for member in members
-    )
-
-
-_ORDERABLE = (str, int, float, datetime, date)
 
 
 def compile_projection(

@@ -64,6 +64,15 @@ class FieldPath:
         """Whether range comparisons make sense on the values."""
         return _is_orderable(self.scalar_type)
 
+    @property
+    def is_sortable(self) -> bool:
+        """Whether the values are plain ones a sort and a page cursor can
+        carry: text, numbers, booleans, dates and times, and their enums."""
+        kind = self.scalar_type
+        return isinstance(kind, type) and issubclass(
+            kind, int | float | str | date | datetime
+        )
+
     def coerce(self, value: Any, *, key: str) -> Any:
         """Convert one lookup value to the stored form of this field's values.
 
