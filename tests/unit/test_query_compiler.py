@@ -553,3 +553,29 @@ def test_query_options_refuse_a_limit_that_is_not_a_whole_number(limit: Any) -> 
         QueryOptions(limit=limit)
 
     assert (raised.value.field, raised.value.rule) == ("limit", "type")
+
+
+@pytest.mark.parametrize(
+    ("filters", "rule"),
+    [
+        ({"normalized_rating__lt": "inf"}, "finite_number"),
+        ({"normalized_rating__range": ["nan", "0.5"]}, "finite_number"),
+        ({"normalized_rating": float("-inf")}, "finite_number"),
+        ({"mood_rating__gt": "99999999999999999999"}, "int64_range"),
+        ({"mood_rating__in": [3, -(2**64)]}, "int64_range"),
+    ],
+)
+def test_numbers_a_query_cannot_compare_as_meant_are_refused(
+    filters: dict[str, Any], rule: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        compile_filters(MoodEntry, filters)
+
+    assert (raised.value.field, raised.value.rule) == (next(iter(filters)), rule)
+
+
+def test_an_offset_past_64_bits_is_refused() -> None:
+    with pytest.raises(ValidationError) as raised:
+        QueryOptions(offset=2**63)
+
+    assert (raised.value.field, raised.value.rule) == ("offset", "maximum")

@@ -3,6 +3,7 @@ it names, its type, and whether it runs through a list."""
 
 from __future__ import annotations
 
+import math
 import types
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -102,7 +103,26 @@ class FieldPath:
                 rule=str(first["type"]),
                 cause=exc,
             ) from None
+        _check_storable_number(coerced, key)
         return to_storage(coerced)
+
+
+def _check_storable_number(value: Any, key: str) -> None:
+    """Refuse numbers a query cannot compare the way the caller meant: NaN and
+    infinities (every comparison with NaN is false, ``lt inf`` matches all) and
+    integers past BSON's 64 bits (the driver cannot encode them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(
+            "value must be a finite number", field=key, rule="finite_number"
+        )
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValidationError(
+            "value must fit a 64-bit integer", field=key, rule="int64_range"
+        )
+
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 
 
 def to_storage(value: Any) -> Any:

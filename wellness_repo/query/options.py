@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from wellness_repo.errors import ValidationError
+from wellness_repo.query.fields import INT64_MAX
 from wellness_repo.query.q import Q
 
 __all__ = ["QueryOptions", "QueryResult"]
@@ -52,6 +53,10 @@ class QueryOptions:
             object.__setattr__(self, "order_by", (self.order_by,))
         _check_int(self.limit, "limit", minimum=1, optional=True)
         _check_int(self.offset, "offset", minimum=0, optional=False)
+        if self.offset > INT64_MAX:
+            raise ValidationError(
+                "offset must fit a 64-bit integer", field="offset", rule="maximum"
+            )
         if not isinstance(self.include_count, bool):
             raise ValidationError(
                 "include_count must be true or false",
