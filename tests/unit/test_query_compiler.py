@@ -28,6 +28,8 @@ from wellness_repo import (
     ValidationError,
 )
 from wellness_repo.query.compiler import (
+    MAX_LOOKUPS,
+    MAX_NESTING,
     MAX_REGEX_LENGTH,
     EncryptedLookup,
     compile_filters,
@@ -579,3 +581,27 @@ def test_an_offset_past_64_bits_is_refused() -> None:
         QueryOptions(offset=2**63)
 
     assert (raised.value.field, raised.value.rule) == ("offset", "maximum")
+
+
+def test_lookups_inside_elem_match_count_toward_the_query_limit() -> None:
+    inner = {"progress__gte": 1, "status": "met", "code__startswith": "G"}
+    lookups: dict[str, Any] = {"patient_id__ne": "x"}
+    lookups.update(
+        {"goals__elem_match": Q(*[Q(**inner) for _ in range(MAX_LOOKUPS // 3)])}
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        compile_filters(CarePlanRecord, lookups)
+
+    assert raised.value.rule == "max_lookups"
+
+
+def test_a_filter_nested_past_the_limit_is_refused_by_rule() -> None:
+    where = Q(patient_id="patient_123")
+    for _ in range(MAX_NESTING + 1):
+        where = ~where & Q(patient_id__ne="patient_999")
+
+    with pytest.raises(ValidationError) as raised:
+        compile_filters(CarePlanRecord, where)
+
+    assert (raised.value.field, raised.value.rule) == ("filters", "max_nesting")

@@ -53,6 +53,10 @@ _ENCRYPTED_OPERATORS = frozenset({"eq", "in", "isnull"})
 _ELEMENT_OPERATORS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"})
 MAX_IN_VALUES = 1000
 MAX_LOOKUPS = 64
+MAX_NESTING = 20
+"""Deepest nesting of ``Q`` objects (and/or/not, elem_match) a query may have:
+the server refuses deeply nested filters, and Python's recursion would give
+out long before a tree built by hand gets there."""
 MAX_REGEX_LENGTH = 256
 
 
@@ -105,17 +109,26 @@ def compile_filters(
 
 
 class _State:
-    __slots__ = ("encrypted", "lookups", "model", "regex_max_length")
+    __slots__ = ("depth", "encrypted", "lookups", "model", "regex_max_length")
 
     def __init__(self, model: type[BaseModel], regex_max_length: int) -> None:
         self.model = model
         self.regex_max_length = regex_max_length
         self.encrypted = False
         self.lookups = 0
+        self.depth = 0
 
     def compile_q(self, q: Q) -> dict[str, Any]:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ValidationError(
+                f"filters nest at most {MAX_NESTING} levels deep",
+                field="filters",
+                rule="max_nesting",
+            )
         parts = [self.compile_mapping(q.lookups)] if q.lookups else []
         parts += [self.compile_q(child) for child in q.children]
+        self.depth -= 1
         if q.connector == "or" and len(parts) > 1:
             node: dict[str, Any] = {"$or": parts}
         else:
@@ -266,6 +279,8 @@ class _State:
         _require(path.is_list, key, "elem_match", "lists")
         if path.element_model is not None:
             nested = _State(path.element_model, self.regex_max_length)
+            # The limits hold for the whole query, sub-lookups included.
+            nested.lookups, nested.depth = self.lookups, self.depth + 1
             try:
                 if isinstance(value, Q):
                     compiled = nested.compile_q(value)
@@ -287,6 +302,7 @@ class _State:
                     rule="type",
                 )
             self.encrypted = self.encrypted or nested.encrypted
+            self.lookups = nested.lookups
             if not compiled:
                 raise ValidationError(
                     "elem_match needs at least one lookup", field=key, rule="non_empty"
@@ -463,11 +479,7 @@ def compile_sort(
         descending = entry.startswith("-")
         name = entry[1:] if descending else entry
         path = _resolve_argument(model, "order_by", name, name)
-        if (
-            path.through_list
-            or path.encryption is not None
-            or not path.is_sortable
-        ):
+        if path.through_list or path.encryption is not None or not path.is_sortable:
             raise ValidationError(
                 "cannot sort on a list, a sub-document or an encrypted field",
                 field=f"order_by.{name}",
