@@ -88,6 +88,35 @@ async def test_a_patient_with_no_earlier_entries_starts_without_a_baseline(
     assert goal.baseline_average is None
 
 
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"status": "achieved"}, "status"),
+        ({"closed_at": datetime(2024, 3, 20, tzinfo=UTC)}, "closed_at"),
+        ({"baseline_average": 0.99}, "baseline_average"),
+    ],
+    ids=["achieved", "closed_at", "baseline"],
+)
+async def test_a_goal_is_closed_and_its_baseline_set_only_by_its_methods(
+    goals: MoodGoalRepository, changes: dict[str, Any], field: str
+) -> None:
+    goal = await goals.set_mood_goal(two_week_goal())
+
+    with pytest.raises(ValidationError) as raised:
+        await goals.patch(goal.goal_id, changes)
+
+    assert (raised.value.field, raised.value.rule) == (field, "managed_field")
+    assert await goals.get(goal.goal_id) == goal
+
+
+async def test_a_goals_target_can_be_edited(goals: MoodGoalRepository) -> None:
+    goal = await goals.set_mood_goal(two_week_goal())
+
+    edited = await goals.patch(goal.goal_id, {"target_average": 6.5})
+
+    assert edited.target_average == 6.5
+
+
 async def test_progress_runs_from_the_baseline_to_the_target(
     goals: MoodGoalRepository, moods: MoodEntryRepository
 ) -> None:

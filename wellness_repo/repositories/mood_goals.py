@@ -18,11 +18,15 @@ from wellness_repo.errors import ConcurrencyError, ValidationError
 from wellness_repo.models.mood_goals import MoodGoal, MoodGoalStatus
 from wellness_repo.models.types import is_aware, utc_now
 from wellness_repo.query.options import QueryOptions
+from wellness_repo.repositories.care import refuse_managed_changes
 from wellness_repo.repositories.engagement import MoodEntryRepository
 from wellness_repo.repository.base import AsyncBaseRepository
 from wellness_repo.repository.records import printable_id, validation_error
 
 __all__ = ["MoodGoalRepository"]
+
+
+_MANAGED = ("status", "closed_at", "baseline_average")
 
 
 class MoodGoalRepository(AsyncBaseRepository[MoodGoal]):
@@ -63,6 +67,23 @@ class MoodGoalRepository(AsyncBaseRepository[MoodGoal]):
         stored = await self.create(goal)
         self.logger.info("mood goal %s set for %s", stored.id, stored.user_id)
         return stored
+
+    async def update(self, entity: MoodGoal) -> MoodGoal:
+        """Store other changes to a goal (its target, its period).
+
+        Its status and closing time change only through
+        :meth:`close_mood_goal` (which checks the period is over and the
+        target reached) and :meth:`cancel_mood_goal`; the baseline is worked
+        out when the goal is set.
+
+        Raises:
+            ValidationError: ``managed_field`` when one of those differs from
+                the stored goal; nothing is written.
+            ConcurrencyError: the goal changed since it was read.
+        """
+        self._check_type(entity)
+        await refuse_managed_changes(self, entity, _MANAGED)
+        return await super().update(entity)
 
     async def mood_goal_progress(
         self, goal_id: str, *, as_of: datetime | None = None
