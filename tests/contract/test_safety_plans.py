@@ -346,6 +346,19 @@ async def test_new_review_date_alone_is_not_a_new_version(
     assert (rescheduled.version, rescheduled.next_review_on) == (1, review)
 
 
+@pytest.mark.parametrize("review", [None, date(1999, 1, 1)], ids=["cleared", "past"])
+async def test_a_review_date_is_never_cleared_or_set_in_the_past(
+    plans: SafetyPlanRepository, review: date | None
+) -> None:
+    plan = await plans.create(seed_plan())
+
+    with pytest.raises(ValidationError) as raised:
+        await plans.update(plan.model_copy(update={"next_review_on": review}))
+
+    assert (raised.value.field, raised.value.rule) == ("next_review_on", "future_date")
+    assert (await plans.get(plan.id)).next_review_on == plan.next_review_on
+
+
 async def test_edit_of_an_outdated_version_is_refused_and_nothing_changes(
     plans: SafetyPlanRepository,
 ) -> None:

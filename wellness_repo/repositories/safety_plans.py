@@ -130,6 +130,8 @@ class SafetyPlanRepository(AsyncBaseRepository[SafetyPlan]):
             for name in _MANAGED:
                 if getattr(entity, name) != getattr(stored, name):
                     raise self._managed(name, entity.id)
+            if entity.next_review_on != stored.next_review_on:
+                self._check_review_date(entity)
             if _content(entity) == _content(stored):
                 if entity.next_review_on == stored.next_review_on:
                     return stored
@@ -419,6 +421,19 @@ class SafetyPlanRepository(AsyncBaseRepository[SafetyPlan]):
             # This version number is already kept: another edit of the same
             # version is being saved.
             raise self._stale(stored.id) from exc
+
+    def _check_review_date(self, entity: SafetyPlan) -> None:
+        """A new review date is a day to come: clearing it, or setting one
+        already past, would take the plan off the review worklist."""
+        review = entity.next_review_on
+        if review is None or review < utc_now().date():
+            raise ValidationError(
+                "a safety plan's next review is a date from today on",
+                field="next_review_on",
+                rule="future_date",
+                entity=self._entity,
+                entity_id=entity.id,
+            )
 
     def _review_date(self) -> date:
         days = self.db.settings.safety_plan_review_days
