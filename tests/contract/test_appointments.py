@@ -441,6 +441,22 @@ async def test_a_reschedule_from_a_copy_edited_meanwhile_is_stale_at_once(
     assert await active_reservations(db) == 12 + 10
 
 
+@pytest.mark.parametrize(
+    "field", ["confirmed_at", "checked_in_at", "completed_at", "booked_by"]
+)
+async def test_the_stamps_of_each_act_are_set_only_by_the_act(
+    appointments: AppointmentRepository, field: str
+) -> None:
+    booked = await appointments.create(therapy_session(local(DAY, 10)))
+    forged = "someone_else" if field == "booked_by" else local(DAY, 9)
+
+    with pytest.raises(ValidationError) as raised:
+        await appointments.patch(booked.id, {field: forged})
+
+    assert (raised.value.field, raised.value.rule) == (field, "managed_field")
+    assert await appointments.get(booked.id) == booked
+
+
 async def test_cancelling_records_reason_party_and_frees_the_time(
     db: DatabaseManager, appointments: AppointmentRepository
 ) -> None:

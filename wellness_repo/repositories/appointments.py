@@ -84,6 +84,10 @@ class AppointmentRepository(AppointmentHistoryRepository):
         "patient_id": "cancel and book again",
         "cancellation": "cancel",
         "history": "reschedule and cancel",
+        "confirmed_at": "confirm",
+        "checked_in_at": "check_in",
+        "completed_at": "complete",
+        "booked_by": "create (the booking context)",
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
