@@ -448,8 +448,14 @@ async def test_a_closed_referrals_authorization_cannot_change(
 
     with pytest.raises(ValidationError) as raised:
         await referrals.record_authorization(referral.id, "PA-2026-0042")
+    with pytest.raises(ValidationError) as edited:
+        await referrals.patch(referral.id, {"authorization_number": "PA-2026-0042"})
 
     assert raised.value.rule == "referral_closed"
+    assert (edited.value.field, edited.value.rule) == (
+        "authorization_number",
+        "managed_field",
+    )
     assert await stored_document(db, Referral, referral.id) == before
 
 

@@ -40,7 +40,15 @@ __all__ = ["ReferralRepository"]
 # Closed referrals keep their authorization as it was when they closed.
 _AUTHORIZABLE = (*OPEN_REFERRAL_STATUSES, ReferralStatus.SCHEDULED)
 # Written only by the lifecycle methods, each with its own guard and history.
-_MANAGED_FIELDS = ("status", "status_history", "outcome", "priority", "due_at")
+_MANAGED_FIELDS = (
+    "status",
+    "status_history",
+    "outcome",
+    "priority",
+    "due_at",
+    "authorization_number",
+    "authorization_expires_on",
+)
 _ATTEMPTS = 5
 
 
@@ -361,10 +369,12 @@ class ReferralRepository(AsyncBaseRepository[Referral]):
         )
 
     async def update(self, entity: Referral) -> Referral:
-        """Store other changes to a referral (reason, providers, authorization).
+        """Store other changes to a referral (its reason, its providers).
 
         Status, history, outcome, priority and due date change only through
-        the lifecycle methods, which guard the state and record who acted.
+        the lifecycle methods, which guard the state and record who acted; the
+        authorization only through ``record_authorization``, which refuses it
+        on a closed referral.
 
         Raises:
             ValidationError: ``managed_field`` when one of those differs from the
