@@ -492,6 +492,32 @@ async def test_update_cannot_set_a_goals_progress(
     assert await raw(db, plan.id) == before
 
 
+async def test_update_cannot_mark_a_goal_achieved_that_its_progress_does_not_reach(
+    plans: Repo, db: DatabaseManager
+) -> None:
+    plan = await plans.create(depression_plan())
+    before = await raw(db, plan.id)
+    plan.treatment_goals[0].status = GoalStatus.ACHIEVED
+
+    with pytest.raises(ValidationError) as refused:
+        await plans.update(plan)
+
+    assert (refused.value.field, refused.value.rule) == (
+        "treatment_goals.goal_1.status",
+        "managed_field",
+    )
+    assert await raw(db, plan.id) == before
+
+
+async def test_update_may_discontinue_a_goal(plans: Repo) -> None:
+    plan = await plans.create(depression_plan())
+    plan.treatment_goals[0].status = GoalStatus.DISCONTINUED
+
+    updated = await plans.update(plan)
+
+    assert updated.treatment_goals[0].status is GoalStatus.DISCONTINUED
+
+
 async def test_update_cannot_remove_outcome_measures(plans: Repo) -> None:
     plan = await plans.create(depression_plan())
     await plans.record_outcome_measure(plan.id, GAD7, GAD7_MODERATE)

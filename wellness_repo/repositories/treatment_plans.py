@@ -187,11 +187,23 @@ class TreatmentPlanRepository(OutcomeMeasurementRepository):
         self, current: TreatmentPlan, entity: TreatmentPlan
     ) -> None:
         super()._refuse_managed_changes(current, entity)
-        stored = {goal.goal_id: goal.progress for goal in current.treatment_goals}
+        stored = {goal.goal_id: goal for goal in current.treatment_goals}
         for goal in entity.treatment_goals:
-            if goal.progress != stored.get(goal.goal_id, 0):
+            before = stored.get(goal.goal_id)
+            if goal.progress != (before.progress if before else 0):
                 raise self._managed_field_error(
                     f"treatment_goals.{goal.goal_id}.progress",
+                    _PROGRESS_METHOD,
+                    entity.id,
+                )
+            # An edit may discontinue a goal or take it up again; any other
+            # status follows from the progress recorded.
+            follows = (GoalStatus.DISCONTINUED, goal_status_for(goal.progress))
+            if goal.status not in follows and (
+                before is None or goal.status is not before.status
+            ):
+                raise self._managed_field_error(
+                    f"treatment_goals.{goal.goal_id}.status",
                     _PROGRESS_METHOD,
                     entity.id,
                 )
