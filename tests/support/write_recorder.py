@@ -17,9 +17,12 @@ from pymongo import monitoring
 
 from tests.conftest import SYSTEM
 from tests.support.models import TEST_MODELS
-from wellness_repo import DatabaseManager, connect
+from wellness_repo import DatabaseManager, Settings, connect
 
 __all__ = ["WriteRecorder", "recorded_writes"]
+
+
+_KEY_VAULT_DATABASE = Settings().key_vault_namespace.split(".")[0]
 
 
 @dataclass
@@ -42,7 +45,9 @@ class WriteRecorder(monitoring.CommandListener):
             target = event.command.get(name)
         else:
             return
-        if target == "audit_logs":
+        if target == "audit_logs" or event.database_name == _KEY_VAULT_DATABASE:
+            # A patient's first encrypted value creates their data key, in the
+            # server-wide key vault: a write of whichever test came first.
             return
         lsid = event.command.get("lsid", {}).get("id")
         self.writes.append((str(target), lsid, event.command.get("txnNumber")))
