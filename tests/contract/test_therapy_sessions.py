@@ -880,6 +880,32 @@ async def test_a_homework_review_marks_completed_and_missed_items(
     assert (await sessions.get(assigning.id)).homework_assigned == [done, missed]
 
 
+async def test_a_homework_review_is_recorded_only_through_its_method(
+    sessions: TherapySessionRepository,
+) -> None:
+    assigning, reviewing = await two_sessions(sessions)
+    item = assigning.homework_assigned[0]
+    forged = item.model_copy(
+        update={
+            "reviewed_in_session_id": reviewing.id,
+            "reviewed_at": datetime.now(UTC),
+        }
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        await sessions.update(
+            assigning.model_copy(
+                update={"homework_assigned": [forged, *assigning.homework_assigned[1:]]}
+            )
+        )
+
+    assert raised.value.rule == "managed_field"
+    assert (
+        raised.value.field == f"homework_assigned.{item.item_id}.reviewed_in_session_id"
+    )
+    assert (await sessions.get(assigning.id)).homework_assigned[0] == item
+
+
 async def test_a_later_review_can_correct_an_earlier_one(
     sessions: TherapySessionRepository,
 ) -> None:

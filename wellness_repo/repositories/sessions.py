@@ -36,6 +36,8 @@ __all__ = ["TherapySessionRepository"]
 
 D = TypeVar("D", bound=WellnessDocument)
 
+_REVIEW_FIELDS = ("reviewed_in_session_id", "reviewed_at")
+"""How an assigned item was reviewed: written by record_homework_review only."""
 # Read-modify-write attempts before a homework review gives up to a busier writer.
 _REVIEW_ATTEMPTS = 5
 _REVIEW_RULES = {
@@ -108,6 +110,7 @@ class TherapySessionRepository(AsyncBaseRepository[TherapySession]):
         level does not."""
         self._check_type(entity)
         session = revalidated(entity)
+        await self._refuse_review_changes(session)
         signal = self._signal_for(session, revision=session.revision + 1)
         if signal is None:
             return await super().update(session)
@@ -117,6 +120,30 @@ class TherapySessionRepository(AsyncBaseRepository[TherapySession]):
             if before is None or signal.risk_level.rank > before.rank:
                 await self._raise(signal)
         return stored
+
+    async def _refuse_review_changes(self, session: TherapySession) -> None:
+        """Refuse an edit of how homework was reviewed: that is
+        :meth:`record_homework_review`'s, which checks the reviewing session
+        was attended and is another one of the same patient. Items added or
+        dropped, and their other fields, are the edit's to change."""
+        stored = await self.get_by_id(session.id)
+        if stored is None or stored.revision != session.revision:
+            return  # the base update says what is wrong
+        before = {item.item_id: item for item in stored.homework_assigned}
+        for item in session.homework_assigned:
+            earlier = before.get(item.item_id)
+            for name in _REVIEW_FIELDS:
+                # A new item has not been reviewed yet.
+                kept = getattr(earlier, name) if earlier else None
+                if getattr(item, name) != kept:
+                    raise ValidationError(
+                        f"homework_assigned.{name} changes only through "
+                        "record_homework_review",
+                        field=f"homework_assigned.{item.item_id}.{name}",
+                        rule="managed_field",
+                        entity=self._entity,
+                        entity_id=session.id,
+                    )
 
     async def record_risk_assessment(
         self, session_id: str, risk_level: RiskLevel | str
