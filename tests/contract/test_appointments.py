@@ -539,6 +539,26 @@ async def test_a_telehealth_visit_needs_its_link_to_be_confirmed(
     assert refused.value.rule == "telehealth_link_required"
 
 
+async def test_a_confirmed_telehealth_visit_keeps_a_link(
+    appointments: AppointmentRepository,
+) -> None:
+    booked = await appointments.create(therapy_session(local(DAY, 10)))
+    room = "https://video.example-clinic.org/room/8842-kestrel"
+    await appointments.patch(booked.id, {"telehealth_link": room})
+    confirmed = await appointments.confirm(booked.id)
+
+    with pytest.raises(ValidationError) as cleared:
+        await appointments.patch(booked.id, {"telehealth_link": None})
+    moved_room = await appointments.patch(booked.id, {"telehealth_link": room + "-b"})
+
+    assert (cleared.value.field, cleared.value.rule) == (
+        "telehealth_link",
+        "telehealth_link_required",
+    )
+    assert moved_room.telehealth_link == room + "-b"
+    assert moved_room.confirmed_at == confirmed.confirmed_at
+
+
 async def test_a_visit_cannot_be_completed_before_check_in(
     appointments: AppointmentRepository,
 ) -> None:

@@ -285,6 +285,29 @@ class AppointmentRepository(AppointmentHistoryRepository):
         )
         return stored
 
+    def _refuse_managed_changes(
+        self, current: Appointment, entity: Appointment
+    ) -> None:
+        super()._refuse_managed_changes(current, entity)
+        # Confirming checked that a telehealth visit has its link; an edit
+        # after it keeps the visit reachable (a new link is fine, none is not).
+        if current.status in (_S.SCHEDULED, _S.RESCHEDULED):
+            return
+        if entity.modality is not current.modality:
+            raise self._managed_field_error(
+                "modality", "cancel and book again", entity.id
+            )
+        if (
+            entity.modality is AppointmentModality.TELEHEALTH
+            and not entity.telehealth_link
+        ):
+            raise self._rule_error(
+                "a confirmed telehealth appointment keeps a link",
+                field="telehealth_link",
+                rule="telehealth_link_required",
+                entity_id=entity.id,
+            )
+
     async def confirm(self, appointment_id: str) -> Appointment:
         """Confirm a scheduled or rescheduled appointment. A telehealth visit
         needs its link first (rule ``telehealth_link_required``)."""
