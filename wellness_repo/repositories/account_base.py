@@ -119,11 +119,10 @@ class AccountRepositoryBase(AsyncBaseRepository[UserAccount]):
             ConcurrencyError: the account changed since it was read.
         """
         self._check_type(entity)
-        await refuse_managed_changes(self, entity, SECURITY_FIELDS)
-        if not entity.is_active:
-            # Closing goes through deactivate_user, which also ends the
-            # account's sessions; an edit would leave them signed in.
-            await refuse_managed_changes(self, entity, ("is_active",))
+        # Closing goes through deactivate_user, which also ends the account's
+        # sessions; an edit would leave them signed in. Reopening is an edit.
+        closing = () if entity.is_active else ("is_active",)
+        await refuse_managed_changes(self, entity, (*SECURITY_FIELDS, *closing))
         return await super().update(entity)
 
     async def _store_checked(
