@@ -193,8 +193,8 @@ class RolePolicy:
         if rule is None or context.is_system:
             return
         if reach is Reach.CARE:
-            owner = rule.owner_field or getattr(entity, "PATIENT_FIELD", None)
-            if owner is not None and owner in fields:
+            owner = _owner_key(entity, rule, Operation.UPDATE)
+            if owner in fields:
                 raise AccessDeniedError(
                     f"access policy refuses a change of a record's {owner}",
                     entity=_name(entity),
