@@ -32,6 +32,7 @@ from tests.support.models import CarePlanRecord
 from wellness_repo import (
     AccessDeniedError,
     DatabaseManager,
+    Q,
     QueryOptions,
     TherapySession,
     UserRole,
@@ -105,6 +106,109 @@ async def test_sorting_by_a_hidden_field_is_refused_so_no_cursor_carries_it(
         "order_by.psychotherapy_notes_author_id",
         "hidden_field",
     )
+
+
+@pytest.mark.parametrize(
+    ("actor", "lookup"),
+    [
+        ("coordinator", "session_notes__isnull"),
+        ("patient", "psychotherapy_notes__isnull"),
+        ("patient", "psychotherapy_notes_author_id__not__isnull"),
+    ],
+)
+async def test_filtering_on_a_field_hidden_from_the_reader_is_refused(
+    clinic: ClinicDb, actor: str, lookup: str
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    nested = Q(session_type="individual") | Q(**{lookup: False})
+
+    with acting_as(actor_context(actor)):
+        for call in (
+            sessions.list_all(QueryOptions(filters={lookup: False})),
+            sessions.list_all(QueryOptions(filters=nested)),
+            sessions.count(**{lookup: False}),
+            sessions.exists(nested),
+        ):
+            with pytest.raises(ValidationError) as refused:
+                await call
+            assert (refused.value.field, refused.value.rule) == (
+                lookup,
+                "hidden_field",
+            )
+
+
+async def _matching(sessions: TherapySessionRepository, where: Q) -> set[str]:
+    page = await sessions.list_all(QueryOptions(filters=where, fields=()))
+    assert await sessions.count(where) == len(page.items)
+    return {record.id for record in page.items}
+
+
+async def test_filters_on_psychotherapy_notes_match_only_the_readers_own(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    own = await sessions.create(
+        session_with_process_notes(
+            psychotherapy_notes=NEW_PROCESS_NOTE,
+            psychotherapy_notes_author_id=PSYCHIATRIST,
+        )
+    )
+    theirs = clinic.clinic.session
+
+    with acting_as(actor_context("psychiatrist")):
+        noted = await _matching(sessions, Q(psychotherapy_notes__isnull=False))
+        by_therapist = await _matching(
+            sessions, Q(psychotherapy_notes_author_id=THERAPIST)
+        )
+        by_me = await _matching(sessions, Q(psychotherapy_notes_author_id=PSYCHIATRIST))
+        either = await _matching(
+            sessions, Q(psychotherapy_notes__isnull=False) | Q(id=theirs)
+        )
+    with acting_as(actor_context("therapist")):
+        authors_own = await _matching(sessions, Q(psychotherapy_notes__isnull=False))
+
+    assert noted == by_me == {own.id}
+    assert by_therapist == set()
+    # The guard holds each lookup, not the query: the other branch still matches.
+    assert either == {own.id, theirs}
+    assert authors_own == {theirs}
+
+
+async def test_which_sessions_a_filter_matches_never_tells_another_authors_notes(
+    clinic: ClinicDb,
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    bare = await sessions.create(
+        session_with_process_notes(
+            psychotherapy_notes=None, psychotherapy_notes_author_id=None
+        )
+    )
+    probes = [
+        Q(psychotherapy_notes__isnull=True),
+        Q(psychotherapy_notes__isnull=False),
+        ~Q(psychotherapy_notes__isnull=True),
+        Q(psychotherapy_notes_author_id__startswith="therapist"),
+        Q(psychotherapy_notes_author_id__isnull=True),
+        Q(psychotherapy_notes_author_id__not__isnull=True),
+        Q(psychotherapy_notes_author_id__in=[THERAPIST, PSYCHIATRIST]),
+        ~Q(psychotherapy_notes_author_id=THERAPIST),
+    ]
+
+    async def answers() -> list[set[str]]:
+        with acting_as(actor_context("psychiatrist")):
+            return [await _matching(sessions, probe) for probe in probes]
+
+    with_notes = await answers()
+    await clinic.db.collection(TherapySession).update_many(
+        {"_id": clinic.clinic.session},
+        {"$set": {"psychotherapy_notes": None, "psychotherapy_notes_author_id": None}},
+    )
+    without_notes = await answers()
+
+    assert with_notes == without_notes
+    # Each probe answers the same for the session with notes and the bare one.
+    for matched in with_notes:
+        assert (clinic.clinic.session in matched) == (bare.id in matched)
 
 
 async def test_a_projection_naming_psychotherapy_notes_still_hides_them(

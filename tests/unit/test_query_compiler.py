@@ -190,6 +190,54 @@ def test_elem_match_on_goals_compiles_the_goal_lookups() -> None:
     }
 
 
+def test_a_guard_sees_each_lookups_stored_top_field_and_joins_its_condition() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def guard(field: str, key: str) -> dict[str, Any] | None:
+        seen.append((field, key))
+        return {"patient_id": "p1"} if field == "contact" else None
+
+    query = compile_filters(
+        CarePlanRecord,
+        Q(id="plan_1")
+        | Q(contact__name__not__startswith="A", goals__elem_match={"code": "x"}),
+        guard=guard,
+    ).filter
+
+    assert seen == [
+        ("_id", "id"),
+        ("contact", "contact__name__not__startswith"),
+        ("goals", "goals__elem_match"),
+    ]
+    # The condition wraps the lookup with its `not`, never the whole query.
+    assert query == {
+        "$or": [
+            {"_id": "plan_1"},
+            {
+                "$and": [
+                    {"$nor": [{"contact.name": {"$regex": "^A"}}]},
+                    {"patient_id": "p1"},
+                ],
+                "goals": {"$elemMatch": {"code": "x"}},
+            },
+        ]
+    }
+
+
+def test_a_guard_that_refuses_a_field_stops_the_whole_filter() -> None:
+    def guard(field: str, key: str) -> None:
+        if field == "private_note":
+            raise ValidationError("hidden", field=key, rule="hidden_field")
+
+    with pytest.raises(ValidationError) as raised:
+        compile_filters(
+            CarePlanRecord,
+            Q(title="x") | (Q(score=1) & ~Q(private_note=None)),
+            guard=guard,
+        )
+    assert (raised.value.field, raised.value.rule) == ("private_note", "hidden_field")
+
+
 def test_elem_match_on_scores_takes_operators_one_score_must_meet_together() -> None:
     query = compiled({"scores__elem_match": {"gte": 3, "lt": 5}})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -29,6 +29,7 @@ __all__ = [
     "OPERATORS",
     "CompiledQuery",
     "EncryptedLookup",
+    "FieldGuard",
     "compile_filters",
     "compile_projection",
     "compile_sort",
@@ -59,6 +60,13 @@ the server refuses deeply nested filters, and Python's recursion would give
 out long before a tree built by hand gets there."""
 MAX_REGEX_LENGTH = 256
 
+FieldGuard = Callable[[str, str], Mapping[str, Any] | None]
+"""Consulted for every lookup with its top-level stored field (``_id``,
+``session_notes``) and its key as written: raises ``ValidationError`` to refuse
+the lookup, or returns a condition the lookup's own is joined with (``None``: as
+it stands). The repository builds one from the access policy, so a filter can
+never test a field the reader may not see."""
+
 
 @dataclass(frozen=True, slots=True)
 class EncryptedLookup:
@@ -88,15 +96,19 @@ def compile_filters(
     filters: Mapping[str, Any] | Q | None,
     *,
     regex_max_length: int = MAX_REGEX_LENGTH,
+    guard: FieldGuard | None = None,
 ) -> CompiledQuery:
     """Compile lookups or a ``Q`` tree for ``model`` into a MongoDB filter.
+
+    ``guard``, when given, sees every top-level lookup (see :data:`FieldGuard`);
+    lookups inside ``elem_match`` belong to the guarded list field.
 
     Raises:
         ValidationError: naming the lookup key and the rule it broke.
     """
     if filters is None:
         return CompiledQuery({})
-    state = _State(model, regex_max_length)
+    state = _State(model, regex_max_length, guard)
     if isinstance(filters, Q):
         query = state.compile_q(filters)
     elif isinstance(filters, Mapping):
@@ -109,11 +121,19 @@ def compile_filters(
 
 
 class _State:
-    __slots__ = ("depth", "encrypted", "lookups", "model", "regex_max_length")
+    __slots__ = (
+        "depth", "encrypted", "guard", "lookups", "model", "regex_max_length",
+    )  # fmt: skip
 
-    def __init__(self, model: type[BaseModel], regex_max_length: int) -> None:
+    def __init__(
+        self,
+        model: type[BaseModel],
+        regex_max_length: int,
+        guard: FieldGuard | None = None,
+    ) -> None:
         self.model = model
         self.regex_max_length = regex_max_length
+        self.guard = guard
         self.encrypted = False
         self.lookups = 0
         self.depth = 0
@@ -155,7 +175,14 @@ class _State:
         lookup = _parse_key(self.model, key)
         condition = self._condition(lookup, key, value)
         if lookup.negated:
-            return {"$nor": [condition]}
+            condition = {"$nor": [condition]}
+        if self.guard is not None:
+            # Joined outside the `not` prefix: a lookup on a field the reader
+            # cannot see on a record never matches that record, negated or not.
+            field = lookup.path.mongo_path.partition(".")[0]
+            visible = self.guard(field, key)
+            if visible is not None:
+                condition = {"$and": [condition, dict(visible)]}
         return condition
 
     def _condition(self, lookup: _Lookup, key: str, value: Any) -> dict[str, Any]:

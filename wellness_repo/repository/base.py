@@ -35,6 +35,7 @@ from wellness_repo.models.base import SoftDeletableDocument, WellnessDocument
 from wellness_repo.models.types import utc_now
 from wellness_repo.query.compiler import (
     EncryptedLookup,
+    FieldGuard,
     compile_filters,
     compile_projection,
     compile_sort,
@@ -397,6 +398,7 @@ class AsyncBaseRepository(Generic[T]):
             self.entity_model,
             options.filters,
             regex_max_length=self.db.settings.regex_max_length,
+            guard=self._filter_guard(context),
         )
         sort = compile_sort(self.entity_model, options.order_by)
         self._refuse_hidden_order(context, sort)
@@ -486,6 +488,7 @@ class AsyncBaseRepository(Generic[T]):
             self.entity_model,
             _as_q(where, lookups),
             regex_max_length=self.db.settings.regex_max_length,
+            guard=self._filter_guard(context),
         )
         query = await self._scoped_filter(context, Operation.READ, compiled.filter)
         if compiled.has_encrypted_values:
@@ -935,6 +938,30 @@ class AsyncBaseRepository(Generic[T]):
         if redactor is not None:
             hidden = hidden | redactor(document)
         return hidden
+
+    def _filter_guard(self, context: AccessContext) -> FieldGuard | None:
+        """What keeps a filter off fields ``context`` may not see: a field hidden
+        on every record is refused (rule ``hidden_field``); a lookup on one
+        hidden on some records matches only where the reader sees it, so which
+        records match never tells a hidden value, or that one is set."""
+        policy = self.db.policy
+        hidden = policy.hidden_fields(self.entity_model, context)
+        redactor = policy.redactor(self.entity_model, context)
+        if not hidden and redactor is None:
+            return None
+        entity = self._entity
+
+        def guard(field: str, key: str) -> Mapping[str, Any] | None:
+            if field in hidden:
+                raise ValidationError(
+                    f"cannot filter on {field}, which is hidden from this reader",
+                    field=key,
+                    rule="hidden_field",
+                    entity=entity,
+                )
+            return None if redactor is None else redactor.visible_where(field)
+
+        return guard
 
     def _refuse_hidden_order(
         self, context: AccessContext, sort: Sequence[tuple[str, int]]

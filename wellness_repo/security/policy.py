@@ -3,7 +3,7 @@ change, expressed as Mongo filters so counts and pages stay correct."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -21,8 +21,21 @@ class Operation(StrEnum):
     DELETE = "delete"
 
 
-Redactor = Callable[[Mapping[str, Any]], frozenset[str]]
-"""Given one stored document, the names of its fields the reader may not see."""
+class Redactor(Protocol):
+    """A reader's rule for fields visible on some records only."""
+
+    def __call__(self, document: Mapping[str, Any]) -> frozenset[str]:
+        """The names of ``document``'s fields the reader may not see."""
+        ...
+
+    def visible_where(self, field: str) -> Mapping[str, Any] | None:
+        """A condition matching exactly the records on which a filter may test
+        ``field`` for this reader; ``None`` when the rule never hides it.
+
+        The condition must not depend on the hidden values themselves (not even
+        on whether they are set), or which records it matches would tell them.
+        """
+        ...
 
 
 class AccessPolicy(Protocol):

@@ -259,6 +259,7 @@ class _AuthorOnly:
 
     A record whose author is not stored (a projection that left it out) counts
     as someone else's: the field is hidden rather than shown to the wrong eyes.
+    A filter on either field matches only records the reader wrote.
     """
 
     __slots__ = ("_actor", "_pairs")
@@ -275,6 +276,14 @@ class _AuthorOnly:
             ):
                 hidden.update((field, author))
         return frozenset(hidden)
+
+    def visible_where(self, field: str) -> Mapping[str, Any] | None:
+        # Only on records the reader wrote: "no notes here" on someone else's
+        # record would otherwise tell, by contrast, where that someone wrote some.
+        for pair in self._pairs:
+            if field in pair:
+                return {pair[1]: self._actor}
+        return None
 
 
 def _rule_of(entity: type[Any]) -> AccessRule | None:
