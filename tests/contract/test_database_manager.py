@@ -255,6 +255,24 @@ async def test_connect_refuses_a_uri_that_is_not_mongodb() -> None:
     assert "s3cr3t-pw" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("tz_aware", False), ("tzinfo", None), ("document_class", dict)],
+)
+async def test_connect_refuses_driver_options_that_change_how_records_decode(
+    option: str, value: Any
+) -> None:
+    # Reads rely on UTC-aware datetimes in plain dicts; refused before any
+    # connection is made, so no server needs to answer at this address.
+    with pytest.raises(ValidationError) as raised:
+        await connect("mongodb://127.0.0.1:9", driver_options={option: value})
+
+    assert (raised.value.field, raised.value.rule) == (
+        f"driver_options.{option}",
+        "fixed_option",
+    )
+
+
 async def test_an_unreachable_server_fails_fast_without_echoing_the_password() -> None:
     settings = Settings(server_selection_timeout_ms=300, connect_timeout_ms=300)
 

@@ -339,7 +339,10 @@ async def connect(
             embedded backend (a real deployment runs the index script instead).
         policy, cipher, auditor: replace a pipeline stage.
         driver_options: extra ``AsyncMongoClient`` options (TLS files, event
-            listeners, compressors); they override the settings-derived ones.
+            listeners, compressors); they override the settings-derived ones,
+            except how documents decode (``tz_aware``, ``tzinfo``,
+            ``document_class``, ``type_registry``), which reads rely on and
+            which are refused here.
     """
     from wellness_repo.models.registry import DOCUMENT_MODELS
 
@@ -353,6 +356,7 @@ async def connect(
         client: AsyncMongoClient[dict[str, Any]] | EmbeddedClient = EmbeddedClient()
         backend, replica_set = BackendKind.EMBEDDED, None
     elif uri.startswith(("mongodb://", "mongodb+srv://")):
+        _refuse_decoding_options(driver_options or {})
         redact_driver_command_logs()
         client = _open_client(uri, settings, driver_options or {})
         backend = BackendKind.MONGODB
@@ -426,6 +430,22 @@ def _open_client(
         options["maxStalenessSeconds"] = settings.max_staleness_seconds
     options.update(extra)
     return AsyncMongoClient(uri, **options)
+
+
+_DECODING_OPTIONS = ("tz_aware", "tzinfo", "document_class", "type_registry")
+
+
+def _refuse_decoding_options(options: Mapping[str, Any]) -> None:
+    """Reads rely on documents decoding as dicts with UTC-aware datetimes (the
+    read validators do not normalise them again), so no option may change it."""
+    for name in _DECODING_OPTIONS:
+        if name in options:
+            raise ValidationError(
+                f"driver option {name} is fixed: records decode as dicts with "
+                "UTC-aware datetimes",
+                field=f"driver_options.{name}",
+                rule="fixed_option",
+            )
 
 
 def read_pref_mode_name(name: str) -> str:

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from wellness_repo.models.base import SoftDeletableDocument
+from wellness_repo.models.read_validation import stored_derivation
 from wellness_repo.models.types import Encrypted, UtcDatetime, utc_now
 from wellness_repo.security.access_rules import AccessRule, RecordKind
 
@@ -167,10 +168,11 @@ class MoodEntry(SoftDeletableDocument):
         return EmotionalState(self.mood_rating)
 
     @model_validator(mode="after")
+    @stored_derivation
     def _check_and_derive(self) -> MoodEntry:
-        # The one validator of the model: it runs for every record read, and each
-        # validator call costs about as much as a field. Every scale starts at 1;
-        # the properties are not called on this path.
+        # The one validator of the model, and one call per record: each costs
+        # about as much as two fields. Its results are stored, so reading a
+        # current-schema entry skips it. Every scale starts at 1.
         values = self.__dict__
         scale = values["mood_scale"]
         rating = values["mood_rating"]

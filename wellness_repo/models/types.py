@@ -43,11 +43,12 @@ def _to_millis(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
 
-def _require_utc(value: datetime) -> datetime:
-    # Both backends' clients return UTC-aware, millisecond values: pass them on
-    # untouched, since this runs for every datetime of every record read. The
-    # driver decodes with its own UTC object; converting each value to
-    # ``datetime.UTC`` cost about a third of validating a mood entry.
+def require_utc(value: datetime) -> datetime:
+    """``value`` in UTC with millisecond precision; a naive one is refused."""
+    # Values already in UTC at millisecond precision pass untouched, whichever
+    # UTC object carries them (the driver decodes with its own): converting each
+    # to ``datetime.UTC`` cost about a third of validating a mood entry. Reads of
+    # current-schema documents skip this step (models/read_validation.py).
     zone = value.tzinfo
     if (zone is UTC or zone is bson_utc) and value.microsecond % 1000 == 0:
         return value
@@ -59,7 +60,7 @@ def _require_utc(value: datetime) -> datetime:
     return _to_millis(value.astimezone(UTC))
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+UtcDatetime = Annotated[datetime, AfterValidator(require_utc)]
 """A point in time: timezone-aware on input, stored and returned as UTC with
 millisecond precision (what MongoDB keeps), so a record reads back as written."""
 
