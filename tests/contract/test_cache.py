@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import drop_and_close
+from tests.support.access_data import RecordingAuditor
 from tests.support.models import TEST_MODELS, CarePlanRecord
 from wellness_repo import (
     AccessContext,
@@ -30,6 +31,7 @@ from wellness_repo import (
     connect,
     new_id,
 )
+from wellness_repo.security.policy import Operation, PermitAllPolicy
 
 THERAPIST = AccessContext(actor_id="therapist_456", role=UserRole.THERAPIST)
 
@@ -257,6 +259,60 @@ async def test_a_cached_answer_is_never_served_to_another_caller(
         answer = await plans.plans_of("patient_123")
 
     assert ids(answer) == [written]
+
+
+async def test_an_answer_from_the_cache_is_audited_as_the_read_it_repeats(
+    backend: str, mongodb_uri: str
+) -> None:
+    auditor = RecordingAuditor()
+    db = await connect(
+        None if backend == "embedded" else mongodb_uri,
+        f"test_{uuid.uuid4().hex[:16]}",
+        context=AccessContext.system("cache-audit-test"),
+        document_models=TEST_MODELS,
+        policy=PermitAllPolicy(),
+        auditor=auditor,
+    )
+    try:
+        plans = CachedCarePlans(db)
+        plan = await plans.create(depression_plan())
+        first_grant = on_call("patient unresponsive in the waiting room")
+        second_grant = on_call("collapsed again after the first assessment")
+        with acting_as(first_grant):
+            await plans.plans_of("patient_123")
+        (read,) = [e for e in auditor.events if e.operation is Operation.READ]
+        auditor.events.clear()
+
+        with acting_as(second_grant):
+            answer = await plans.plans_of("patient_123")
+    finally:
+        await drop_and_close(db)
+
+    assert ids(answer) == [plan.id]
+    (again,) = auditor.events
+    assert again.context == second_grant
+    assert again.at >= read.at
+    assert (again.entity, again.operation, again.outcome) == (
+        read.entity,
+        read.operation,
+        "ok",
+    )
+    assert (again.record_ids, again.patient_ids, again.query_shape) == (
+        (plan.id,),
+        read.patient_ids,
+        read.query_shape,
+    )
+
+
+def on_call(reason: str) -> AccessContext:
+    """A nurse's emergency grant, whose reason each access must record."""
+    return AccessContext(
+        actor_id="nurse_321",
+        role=UserRole.NURSE,
+        purpose=PurposeOfUse.EMERGENCY,
+        emergency_reason=reason,
+        expires_at=datetime.now(UTC) + timedelta(minutes=30),
+    )
 
 
 async def test_a_cached_answer_is_not_served_once_an_emergency_grant_expires(

@@ -58,7 +58,7 @@ from wellness_repo.repository.records import (
     upgrade_document,
     validation_error,
 )
-from wellness_repo.security.audit import AccessEvent
+from wellness_repo.security.audit import AccessEvent, record_event
 from wellness_repo.security.context import AccessContext, current_context
 from wellness_repo.security.encrypted_fields import needs_patient_key
 from wellness_repo.security.policy import Operation
@@ -906,7 +906,8 @@ class AsyncBaseRepository(Generic[T]):
         changed: Sequence[str] = (),
         patients: tuple[str, ...] = (),
     ) -> None:
-        await self.db.auditor.record(
+        await record_event(
+            self.db.auditor,
             AccessEvent(
                 entity=self._entity,
                 operation=operation,
@@ -916,7 +917,7 @@ class AsyncBaseRepository(Generic[T]):
                 outcome=outcome,
                 changed_fields=tuple(changed),
                 patient_ids=patients,
-            )
+            ),
         )
 
     def _patients_of(self, documents: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:

@@ -4,11 +4,16 @@ A cached answer is served only to the same actor, in the same role and for the
 same purpose, and only while no write has reached the repository's collection
 through this process since the answer was read. Writes from other processes are
 not seen: the time-to-live bounds how stale an answer can be.
+
+Serving an answer discloses the records again, so the audit trail gets the
+access events of the read that produced it once more, under the caller's
+current context (an emergency grant's reason included) and the current time.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -16,6 +21,8 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from wellness_repo.database.manager import DatabaseManager
 from wellness_repo.database.transactions import in_transaction
+from wellness_repo.models.types import utc_now
+from wellness_repo.security.audit import AccessEvent, collecting_events, record_event
 from wellness_repo.security.context import AccessContext
 
 __all__ = ["cache_result"]
@@ -66,9 +73,7 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
                 hash(key)
             except TypeError:
                 return await method(self, *args, **kwargs)
-            store: dict[Any, tuple[float, Any, Any]] = self.__dict__.setdefault(
-                "_result_cache", {}
-            )
+            store: dict[Any, _Entry] = self.__dict__.setdefault("_result_cache", {})
             # A cached answer also goes stale when the caller's reach changes
             # (a relationship ended, a care team closed).
             generation = (
@@ -77,17 +82,37 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
             )
             hit = store.get(key)
             now = time.monotonic()
-            if hit is not None and hit[0] > now and hit[1] == generation:
-                return copy.deepcopy(hit[2])  # type: ignore[no-any-return]
-            value = await method(self, *args, **kwargs)
+            if hit is not None and hit.expires > now and hit.generation == generation:
+                await _audit_again(self.db, hit.events, context)
+                return copy.deepcopy(hit.value)  # type: ignore[no-any-return]
+            with collecting_events() as events:
+                value = await method(self, *args, **kwargs)
             if len(store) >= _MAX_ENTRIES:
                 store.clear()
-            store[key] = (now + ttl, generation, value)
+            store[key] = _Entry(now + ttl, generation, value, tuple(events))
             return copy.deepcopy(value)
 
         return cached  # type: ignore[return-value]
 
     return decorate
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Entry:
+    expires: float
+    generation: Any
+    value: Any
+    events: tuple[AccessEvent, ...]
+
+
+async def _audit_again(
+    db: DatabaseManager, events: tuple[AccessEvent, ...], context: AccessContext
+) -> None:
+    at = utc_now()
+    for event in events:
+        await record_event(
+            db.auditor, dataclasses.replace(event, context=context, at=at)
+        )
 
 
 def _identity(context: AccessContext) -> tuple[str, str, str]:

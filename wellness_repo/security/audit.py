@@ -4,6 +4,9 @@ counts and query shape, never by value."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -12,7 +15,17 @@ from wellness_repo.models.types import utc_now
 from wellness_repo.security.context import AccessContext
 from wellness_repo.security.policy import Operation
 
-__all__ = ["AccessEvent", "Auditor", "LoggingAuditor"]
+__all__ = [
+    "AccessEvent",
+    "Auditor",
+    "LoggingAuditor",
+    "collecting_events",
+    "record_event",
+]
+
+_collected: ContextVar[list[AccessEvent] | None] = ContextVar(
+    "wellness_collected_access_events", default=None
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +91,30 @@ class LoggingAuditor:
             len(event.record_ids),
             event.outcome,
         )
+
+
+async def record_event(auditor: Auditor, event: AccessEvent) -> None:
+    """Give ``event`` to ``auditor``, and to the collection the call runs in."""
+    await auditor.record(event)
+    collected = _collected.get()
+    if collected is not None:
+        collected.append(event)
+
+
+@contextmanager
+def collecting_events() -> Iterator[list[AccessEvent]]:
+    """Collect the access events recorded inside the block, in order.
+
+    A cached read keeps them with its answer, to record them again each time the
+    answer is served. Collections nest: an outer one receives the inner one's
+    events too.
+    """
+    outer = _collected.get()
+    events: list[AccessEvent] = []
+    token = _collected.set(events)
+    try:
+        yield events
+    finally:
+        _collected.reset(token)
+        if outer is not None:
+            outer.extend(events)
