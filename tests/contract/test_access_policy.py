@@ -227,6 +227,25 @@ async def test_a_projection_naming_psychotherapy_notes_still_hides_them(
     assert "psychotherapy_notes" not in page.items[0].model_fields_set
 
 
+@pytest.mark.parametrize("actor", ["psychiatrist", "nurse", "coordinator"])
+async def test_a_projection_of_the_notes_author_alone_hides_it_from_others(
+    clinic: ClinicDb, actor: str
+) -> None:
+    sessions = TherapySessionRepository(clinic.db)
+    fields = ["session_date", "psychotherapy_notes_author_id"]
+
+    with acting_as(actor_context(actor)):
+        page = await sessions.list_all(QueryOptions(fields=fields))
+    with acting_as(actor_context("therapist")):
+        authors_page = await sessions.list_all(QueryOptions(fields=fields))
+
+    (record,) = page.items
+    assert "psychotherapy_notes_author_id" not in record.model_fields_set
+    assert "session_date" in record.model_fields_set
+    (own,) = authors_page.items
+    assert own.psychotherapy_notes_author_id == THERAPIST
+
+
 async def test_writing_psychotherapy_notes_in_another_clinicians_name_is_denied(
     clinic: ClinicDb,
 ) -> None:

@@ -291,9 +291,13 @@ def test_other_clinicians_lose_only_notes_someone_else_wrote() -> None:
     theirs = redact({**note, "psychotherapy_notes_author_id": "therapist_456"})
     mine = redact({**note, "psychotherapy_notes_author_id": "psychiatrist_789"})
     unnamed = redact(note)
+    # A projection may keep the author alone, which says notes exist.
+    author_alone = redact({"psychotherapy_notes_author_id": "therapist_456"})
+    none_written = redact({"psychotherapy_notes_author_id": None})
 
-    assert theirs == unnamed == {"psychotherapy_notes", "psychotherapy_notes_author_id"}
-    assert mine == frozenset()
+    hidden = {"psychotherapy_notes", "psychotherapy_notes_author_id"}
+    assert theirs == unnamed == author_alone == hidden
+    assert mine == none_written == frozenset()
 
 
 @pytest.mark.parametrize("field", ["is_active", "role", "provider_id"])

@@ -271,9 +271,12 @@ class _AuthorOnly:
     def __call__(self, document: Mapping[str, Any]) -> frozenset[str]:
         hidden: set[str] = set()
         for field, author in self._pairs:
-            if document.get(field) is not None and document.get(author) != (
-                self._actor
-            ):
+            # Either one alone tells: the author is set only where notes are,
+            # and a projection may have kept one of the two.
+            written = document.get(field) is not None or (
+                document.get(author) is not None
+            )
+            if written and document.get(author) != self._actor:
                 hidden.update((field, author))
         return frozenset(hidden)
 
