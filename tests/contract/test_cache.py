@@ -304,6 +304,52 @@ async def test_an_answer_from_the_cache_is_audited_as_the_read_it_repeats(
     )
 
 
+class PlanTitles(AsyncBaseRepository[CarePlanRecord]):
+    """A cached read that also looks the records up under a service context."""
+
+    model = CarePlanRecord
+
+    @cache_result(ttl=60)
+    async def titles_for(self, patient_id: str) -> list[str]:
+        with acting_as(AccessContext.system("title-service")):
+            service_view = await self.find_by(patient_id=patient_id)
+        own_view = await self.find_by(patient_id=patient_id)
+        return [plan.title for plan in (*service_view, *own_view)]
+
+
+async def test_a_cache_hit_repeats_only_the_callers_own_reads(
+    backend: str, mongodb_uri: str
+) -> None:
+    auditor = RecordingAuditor()
+    db = await connect(
+        None if backend == "embedded" else mongodb_uri,
+        f"test_{uuid.uuid4().hex[:16]}",
+        context=AccessContext.system("cache-audit-test"),
+        document_models=TEST_MODELS,
+        policy=PermitAllPolicy(),
+        auditor=auditor,
+    )
+    try:
+        titles = PlanTitles(db)
+        await titles.create(depression_plan())
+        with acting_as(THERAPIST):
+            await titles.titles_for("patient_123")
+            missed = list(auditor.events)
+            auditor.events.clear()
+
+            await titles.titles_for("patient_123")
+    finally:
+        await drop_and_close(db)
+
+    assert [(e.operation, e.context.actor_id) for e in missed[-2:]] == [
+        (Operation.READ, "system:title-service"),
+        (Operation.READ, THERAPIST.actor_id),
+    ]
+    (again,) = auditor.events
+    assert (again.operation, again.context) == (Operation.READ, THERAPIST)
+    assert again.record_ids == missed[-1].record_ids
+
+
 def on_call(reason: str) -> AccessContext:
     """A nurse's emergency grant, whose reason each access must record."""
     return AccessContext(

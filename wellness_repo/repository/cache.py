@@ -6,7 +6,7 @@ through this process since the answer was read. Writes from other processes are
 not seen: the time-to-live bounds how stale an answer can be.
 
 Serving an answer discloses the records again, so the audit trail gets the
-access events of the read that produced it once more, under the caller's
+caller's read events of the call that produced it once more, under the caller's
 current context (an emergency grant's reason included) and the current time.
 """
 
@@ -24,6 +24,7 @@ from wellness_repo.database.transactions import in_transaction
 from wellness_repo.models.types import utc_now
 from wellness_repo.security.audit import AccessEvent, collecting_events, record_event
 from wellness_repo.security.context import AccessContext
+from wellness_repo.security.policy import Operation
 
 __all__ = ["cache_result"]
 
@@ -89,7 +90,16 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
                 value = await method(self, *args, **kwargs)
             if len(store) >= _MAX_ENTRIES:
                 store.clear()
-            store[key] = _Entry(now + ttl, generation, value, tuple(events))
+            # What serving the answer again discloses: the caller's own reads.
+            # A step the method ran under another context (a system lookup) or
+            # a write it made does not happen again.
+            reads = tuple(
+                event
+                for event in events
+                if event.operation is Operation.READ
+                and _identity(event.context) == key[1]
+            )
+            store[key] = _Entry(now + ttl, generation, value, reads)
             return copy.deepcopy(value)
 
         return cached  # type: ignore[return-value]
