@@ -257,7 +257,14 @@ async def test_connect_refuses_a_uri_that_is_not_mongodb() -> None:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("tz_aware", False), ("tzinfo", None), ("document_class", dict)],
+    [
+        ("tz_aware", False),
+        ("tzinfo", None),
+        ("TZINFO", None),
+        ("tzInfo", None),
+        ("document_class", dict),
+        ("datetime_conversion", "DATETIME_AUTO"),
+    ],
 )
 async def test_connect_refuses_driver_options_that_change_how_records_decode(
     option: str, value: Any

@@ -285,6 +285,27 @@ async def test_a_version_one_entry_loads_as_a_general_one_to_ten_check_in(
     )
 
 
+async def test_migrating_an_entry_validates_it_in_full_as_reading_it_does(
+    db: DatabaseManager, moods: MoodEntryRepository
+) -> None:
+    # Older software stored this time as ISO text; a read of the old entry
+    # parses it, and so must the migration that rewrites it.
+    edited = "2024-01-03T10:00:00Z"
+    await db.collection(MoodEntry).insert_one(version_one_document(updated_at=edited))
+    read = await moods.get("mood_v1_0042")
+
+    upgraded = await moods.migrate_stored()
+
+    document = await stored(db, "mood_v1_0042")
+    assert upgraded == 1
+    assert document is not None
+    assert (
+        document["updated_at"]
+        == read.updated_at
+        == datetime(2024, 1, 3, 10, tzinfo=UTC)
+    )
+
+
 async def test_migrating_stored_entries_writes_the_version_two_fields(
     db: DatabaseManager, moods: MoodEntryRepository
 ) -> None:

@@ -341,8 +341,8 @@ async def connect(
         driver_options: extra ``AsyncMongoClient`` options (TLS files, event
             listeners, compressors); they override the settings-derived ones,
             except how documents decode (``tz_aware``, ``tzinfo``,
-            ``document_class``, ``type_registry``), which reads rely on and
-            which are refused here.
+            ``document_class``, ``type_registry``, ``datetime_conversion``, in
+            any letter case), which reads rely on and which are refused here.
     """
     from wellness_repo.models.registry import DOCUMENT_MODELS
 
@@ -432,14 +432,17 @@ def _open_client(
     return AsyncMongoClient(uri, **options)
 
 
-_DECODING_OPTIONS = ("tz_aware", "tzinfo", "document_class", "type_registry")
+_DECODING_OPTIONS = frozenset(
+    {"tz_aware", "tzinfo", "document_class", "type_registry", "datetime_conversion"}
+)
 
 
 def _refuse_decoding_options(options: Mapping[str, Any]) -> None:
     """Reads rely on documents decoding as dicts with UTC-aware datetimes (the
-    read validators do not normalise them again), so no option may change it."""
-    for name in _DECODING_OPTIONS:
-        if name in options:
+    read validators do not normalise them again), so no option may change it.
+    The driver reads option names in any case, and so does this check."""
+    for name in options:
+        if str(name).lower() in _DECODING_OPTIONS:
             raise ValidationError(
                 f"driver option {name} is fixed: records decode as dicts with "
                 "UTC-aware datetimes",

@@ -43,7 +43,6 @@ from wellness_repo.repository.records import (
     changed_fields,
     dump_for_storage,
     load_document,
-    upgrade_document,
 )
 from wellness_repo.security.policy import Operation
 
@@ -512,8 +511,8 @@ class AsyncBaseRepository(GuardedWrites[T]):
         (plain,) = await self.db.cipher.decrypt_documents(
             self.entity_model, [dict(raw)]
         )
-        upgraded = upgrade_document(self.entity_model, plain, self._migrations)
-        record = load_document(self.entity_model, dict(upgraded), {})
+        # Upgraded and then validated in full, as a read of it would be.
+        record = load_document(self.entity_model, plain, self._migrations)
         revision = (old_revision or 0) + 1
         document, _ = dump_for_storage(record, revision=revision)
         stored = await self._encrypt(document)
