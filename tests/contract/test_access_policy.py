@@ -42,6 +42,7 @@ from wellness_repo import (
 from wellness_repo.repositories.accounts import UserAccountRepository
 from wellness_repo.repositories.sessions import TherapySessionRepository
 from wellness_repo.repository.base import AsyncBaseRepository
+from wellness_repo.security.policy import Operation
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -99,6 +100,8 @@ async def test_sorting_by_a_hidden_field_is_refused_so_no_cursor_carries_it(
     sessions = TherapySessionRepository(clinic.db)
     by_author = QueryOptions(order_by=["-psychotherapy_notes_author_id"], limit=1)
 
+    clinic.auditor.events.clear()
+
     with acting_as(actor_context(actor)), pytest.raises(ValidationError) as refused:
         await sessions.list_all(by_author)
 
@@ -106,6 +109,8 @@ async def test_sorting_by_a_hidden_field_is_refused_so_no_cursor_carries_it(
         "order_by.psychotherapy_notes_author_id",
         "hidden_field",
     )
+    (denied,) = clinic.auditor.events
+    assert (denied.operation, denied.outcome) == (Operation.READ, "denied")
 
 
 @pytest.mark.parametrize(
@@ -122,6 +127,8 @@ async def test_filtering_on_a_field_hidden_from_the_reader_is_refused(
     sessions = TherapySessionRepository(clinic.db)
     nested = Q(session_type="individual") | Q(**{lookup: False})
 
+    clinic.auditor.events.clear()
+
     with acting_as(actor_context(actor)):
         for call in (
             sessions.list_all(QueryOptions(filters={lookup: False})),
@@ -135,6 +142,12 @@ async def test_filtering_on_a_field_hidden_from_the_reader_is_refused(
                 lookup,
                 "hidden_field",
             )
+
+    # Each probe is in the audit trail as a denied read, by whom it was made.
+    assert [
+        (event.operation, event.outcome, event.context.actor_id)
+        for event in clinic.auditor.events
+    ] == [(Operation.READ, "denied", actor_context(actor).actor_id)] * 4
 
 
 async def _matching(sessions: TherapySessionRepository, where: Q) -> set[str]:

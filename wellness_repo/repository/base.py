@@ -28,8 +28,6 @@ from wellness_repo.errors import (
 from wellness_repo.models.base import WellnessDocument
 from wellness_repo.models.types import utc_now
 from wellness_repo.query.compiler import (
-    compile_filters,
-    compile_sort,
     cursor_condition,
     decode_cursor,
     encode_cursor,
@@ -350,14 +348,9 @@ class AsyncBaseRepository(GuardedWrites[T]):
         options = options or QueryOptions()
         limit = self._page_size(options.limit)
         context = self._context()
-        compiled = compile_filters(
-            self.entity_model,
-            options.filters,
-            regex_max_length=self.db.settings.regex_max_length,
-            guard=self._filter_guard(context),
+        compiled, sort = await self._compile_read(
+            context, options.filters, options.order_by
         )
-        sort = compile_sort(self.entity_model, options.order_by)
-        self._refuse_hidden_order(context, sort)
         query = await self._scoped_filter(context, Operation.READ, compiled.filter)
         if compiled.has_encrypted_values:
             query = await self._encrypt_lookups(query)
@@ -440,12 +433,7 @@ class AsyncBaseRepository(GuardedWrites[T]):
     async def count(self, *where: Q, **lookups: Any) -> int:
         """How many visible records match the lookups."""
         context = self._context()
-        compiled = compile_filters(
-            self.entity_model,
-            _as_q(where, lookups),
-            regex_max_length=self.db.settings.regex_max_length,
-            guard=self._filter_guard(context),
-        )
+        compiled, _sort = await self._compile_read(context, _as_q(where, lookups))
         query = await self._scoped_filter(context, Operation.READ, compiled.filter)
         if compiled.has_encrypted_values:
             query = await self._encrypt_lookups(query)

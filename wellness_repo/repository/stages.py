@@ -14,10 +14,14 @@ from wellness_repo.errors import (
 )
 from wellness_repo.models.base import WellnessDocument
 from wellness_repo.query.compiler import (
+    CompiledQuery,
     EncryptedLookup,
     FieldGuard,
+    compile_filters,
     compile_projection,
+    compile_sort,
 )
+from wellness_repo.query.q import Q
 from wellness_repo.repository.core import RepositoryCore
 from wellness_repo.repository.records import (
     REVISION_KEY,
@@ -259,6 +263,33 @@ class PipelineStages(RepositoryCore[T]):
         if redactor is not None:
             hidden = hidden | redactor(document)
         return hidden
+
+    async def _compile_read(
+        self,
+        context: AccessContext,
+        filters: Mapping[str, Any] | Q | None,
+        order_by: Sequence[str] = (),
+    ) -> tuple[CompiledQuery, list[tuple[str, int]]]:
+        """The caller's filters and sort, compiled for ``context``.
+
+        A filter or sort on a field hidden from the reader is refused (rule
+        ``hidden_field``) and audited as a denied read: probing for what one
+        may not see belongs in the trail.
+        """
+        try:
+            compiled = compile_filters(
+                self.entity_model,
+                filters,
+                regex_max_length=self.db.settings.regex_max_length,
+                guard=self._filter_guard(context),
+            )
+            sort = compile_sort(self.entity_model, order_by)
+            self._refuse_hidden_order(context, sort)
+        except ValidationError as refused:
+            if refused.rule == "hidden_field":
+                await self._audit(context, Operation.READ, (), outcome="denied")
+            raise
+        return compiled, sort
 
     def _filter_guard(self, context: AccessContext) -> FieldGuard | None:
         """What keeps a filter off fields ``context`` may not see: a field hidden
