@@ -26,6 +26,7 @@ from tests.support.access_data import (
     reseeded,
     seed_accounts,
     session_with_process_notes,
+    session_without_process_notes,
 )
 from tests.support.account_data import patient_account
 from tests.support.models import CarePlanRecord
@@ -191,11 +192,7 @@ async def test_which_sessions_a_filter_matches_never_tells_another_authors_notes
     clinic: ClinicDb,
 ) -> None:
     sessions = TherapySessionRepository(clinic.db)
-    bare = await sessions.create(
-        session_with_process_notes(
-            psychotherapy_notes=None, psychotherapy_notes_author_id=None
-        )
-    )
+    bare = await sessions.create(session_without_process_notes())
     probes = [
         Q(psychotherapy_notes__isnull=True),
         Q(psychotherapy_notes__isnull=False),
@@ -292,11 +289,7 @@ async def test_a_clinician_may_add_their_own_notes_to_a_session_without_any(
     clinic: ClinicDb,
 ) -> None:
     sessions = TherapySessionRepository(clinic.db)
-    bare = await sessions.create(
-        session_with_process_notes(
-            psychotherapy_notes=None, psychotherapy_notes_author_id=None
-        )
-    )
+    bare = await sessions.create(session_without_process_notes())
     with acting_as(actor_context("psychiatrist")):
         noted = bare.model_copy(
             update={
@@ -347,11 +340,7 @@ async def test_a_care_coordinator_may_not_write_session_notes(
     sessions = TherapySessionRepository(clinic.db)
 
     with acting_as(actor_context("coordinator")), pytest.raises(AccessDeniedError):
-        await sessions.create(
-            session_with_process_notes(
-                psychotherapy_notes=None, psychotherapy_notes_author_id=None
-            )
-        )
+        await sessions.create(session_without_process_notes())
 
 
 # ------------------------------------------------------------- shared journals

@@ -76,6 +76,26 @@ async def service_db(backend: str, mongodb_uri: str) -> AsyncIterator[DatabaseMa
         await drop_and_close(manager)
 
 
+@pytest.fixture
+async def audited(
+    backend: str, mongodb_uri: str
+) -> AsyncIterator[tuple[DatabaseManager, RecordingAuditor]]:
+    """A database whose every access event is kept for the test to read."""
+    auditor = RecordingAuditor()
+    manager = await connect(
+        None if backend == "embedded" else mongodb_uri,
+        f"test_{uuid.uuid4().hex[:16]}",
+        context=AccessContext.system("cache-audit-test"),
+        document_models=TEST_MODELS,
+        policy=PermitAllPolicy(),
+        auditor=auditor,
+    )
+    try:
+        yield manager, auditor
+    finally:
+        await drop_and_close(manager)
+
+
 def depression_plan(**changes: Any) -> CarePlanRecord:
     """A behavioural-activation plan for a patient with moderate depression."""
     values: dict[str, Any] = {
@@ -262,31 +282,20 @@ async def test_a_cached_answer_is_never_served_to_another_caller(
 
 
 async def test_an_answer_from_the_cache_is_audited_as_the_read_it_repeats(
-    backend: str, mongodb_uri: str
+    audited: tuple[DatabaseManager, RecordingAuditor],
 ) -> None:
-    auditor = RecordingAuditor()
-    db = await connect(
-        None if backend == "embedded" else mongodb_uri,
-        f"test_{uuid.uuid4().hex[:16]}",
-        context=AccessContext.system("cache-audit-test"),
-        document_models=TEST_MODELS,
-        policy=PermitAllPolicy(),
-        auditor=auditor,
-    )
-    try:
-        plans = CachedCarePlans(db)
-        plan = await plans.create(depression_plan())
-        first_grant = on_call("patient unresponsive in the waiting room")
-        second_grant = on_call("collapsed again after the first assessment")
-        with acting_as(first_grant):
-            await plans.plans_of("patient_123")
-        (read,) = [e for e in auditor.events if e.operation is Operation.READ]
-        auditor.events.clear()
+    db, auditor = audited
+    plans = CachedCarePlans(db)
+    plan = await plans.create(depression_plan())
+    first_grant = on_call("patient unresponsive in the waiting room")
+    second_grant = on_call("collapsed again after the first assessment")
+    with acting_as(first_grant):
+        await plans.plans_of("patient_123")
+    (read,) = [e for e in auditor.events if e.operation is Operation.READ]
+    auditor.events.clear()
 
-        with acting_as(second_grant):
-            answer = await plans.plans_of("patient_123")
-    finally:
-        await drop_and_close(db)
+    with acting_as(second_grant):
+        answer = await plans.plans_of("patient_123")
 
     assert ids(answer) == [plan.id]
     (again,) = auditor.events
@@ -318,28 +327,17 @@ class PlanTitles(AsyncBaseRepository[CarePlanRecord]):
 
 
 async def test_a_cache_hit_repeats_only_the_callers_own_reads(
-    backend: str, mongodb_uri: str
+    audited: tuple[DatabaseManager, RecordingAuditor],
 ) -> None:
-    auditor = RecordingAuditor()
-    db = await connect(
-        None if backend == "embedded" else mongodb_uri,
-        f"test_{uuid.uuid4().hex[:16]}",
-        context=AccessContext.system("cache-audit-test"),
-        document_models=TEST_MODELS,
-        policy=PermitAllPolicy(),
-        auditor=auditor,
-    )
-    try:
-        titles = PlanTitles(db)
-        await titles.create(depression_plan())
-        with acting_as(THERAPIST):
-            await titles.titles_for("patient_123")
-            missed = list(auditor.events)
-            auditor.events.clear()
+    db, auditor = audited
+    titles = PlanTitles(db)
+    await titles.create(depression_plan())
+    with acting_as(THERAPIST):
+        await titles.titles_for("patient_123")
+        missed = list(auditor.events)
+        auditor.events.clear()
 
-            await titles.titles_for("patient_123")
-    finally:
-        await drop_and_close(db)
+        await titles.titles_for("patient_123")
 
     assert [(e.operation, e.context.actor_id) for e in missed[-2:]] == [
         (Operation.READ, "system:title-service"),

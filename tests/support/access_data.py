@@ -226,6 +226,13 @@ def session_with_process_notes(**changes: Any) -> Any:
     return seed_session(**values)
 
 
+def session_without_process_notes() -> Any:
+    """A documented session on which nobody has written psychotherapy notes."""
+    return session_with_process_notes(
+        psychotherapy_notes=None, psychotherapy_notes_author_id=None
+    )
+
+
 def crisis_signal(session_id: str) -> ClinicalSignal:
     """A pending request for crisis follow-up raised by a high-risk session."""
     return ClinicalSignal(
