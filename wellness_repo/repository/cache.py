@@ -64,10 +64,11 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
                 # Inside a transaction a read may see writes that are later
                 # rolled back: never serve it from, or keep it in, the cache.
                 return await method(self, *args, **kwargs)
+            caller = _identity(context)
             try:
                 key = (
                     method.__name__,
-                    _identity(context),
+                    caller,
                     args,
                     frozenset(kwargs.items()),
                 )
@@ -97,7 +98,7 @@ def cache_result(ttl: float = 300.0) -> Callable[[Method[P, R]], Method[P, R]]:
                 event
                 for event in events
                 if event.operation is Operation.READ
-                and _identity(event.context) == key[1]
+                and _identity(event.context) == caller
             )
             store[key] = _Entry(now + ttl, generation, value, reads)
             return copy.deepcopy(value)

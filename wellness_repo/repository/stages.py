@@ -32,7 +32,7 @@ from wellness_repo.repository.records import (
 )
 from wellness_repo.security.audit import AccessEvent, record_event
 from wellness_repo.security.context import AccessContext
-from wellness_repo.security.policy import Operation
+from wellness_repo.security.policy import Operation, Redactor
 
 __all__ = ["PipelineStages", "query_shape"]
 
@@ -276,29 +276,31 @@ class PipelineStages(RepositoryCore[T]):
         ``hidden_field``) and audited as a denied read: probing for what one
         may not see belongs in the trail.
         """
+        policy = self.db.policy
+        hidden = policy.hidden_fields(self.entity_model, context)
+        redactor = policy.redactor(self.entity_model, context)
         try:
             compiled = compile_filters(
                 self.entity_model,
                 filters,
                 regex_max_length=self.db.settings.regex_max_length,
-                guard=self._filter_guard(context),
+                guard=self._filter_guard(hidden, redactor),
             )
             sort = compile_sort(self.entity_model, order_by)
-            self._refuse_hidden_order(context, sort)
+            self._refuse_hidden_order(hidden, redactor, sort)
         except ValidationError as refused:
             if refused.rule == "hidden_field":
                 await self._audit(context, Operation.READ, (), outcome="denied")
             raise
         return compiled, sort
 
-    def _filter_guard(self, context: AccessContext) -> FieldGuard | None:
-        """What keeps a filter off fields ``context`` may not see: a field hidden
+    def _filter_guard(
+        self, hidden: frozenset[str], redactor: Redactor | None
+    ) -> FieldGuard | None:
+        """What keeps a filter off fields the reader may not see: a field hidden
         on every record is refused (rule ``hidden_field``); a lookup on one
         hidden on some records matches only where the reader sees it, so which
         records match never tells a hidden value, or that one is set."""
-        policy = self.db.policy
-        hidden = policy.hidden_fields(self.entity_model, context)
-        redactor = policy.redactor(self.entity_model, context)
         if not hidden and redactor is None:
             return None
         entity = self._entity
@@ -316,7 +318,10 @@ class PipelineStages(RepositoryCore[T]):
         return guard
 
     def _refuse_hidden_order(
-        self, context: AccessContext, sort: Sequence[tuple[str, int]]
+        self,
+        hidden: frozenset[str],
+        redactor: Redactor | None,
+        sort: Sequence[tuple[str, int]],
     ) -> None:
         """Refuse sorting by a field the reader may not see on some records:
         the page cursor carries the last record's sort values, so it would
@@ -325,9 +330,6 @@ class PipelineStages(RepositoryCore[T]):
         Per-record rules are asked about a record on which every field is set
         and written by someone else, which is where they hide the most.
         """
-        policy = self.db.policy
-        hidden = policy.hidden_fields(self.entity_model, context)
-        redactor = policy.redactor(self.entity_model, context)
         if redactor is not None:
             someone_elses = dict.fromkeys(self.entity_model.model_fields, _NOT_YOURS)
             hidden = hidden | redactor(someone_elses)
